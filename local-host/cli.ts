@@ -1,0 +1,67 @@
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '#shared/config/issues.ts';
+import { errorMessage, HttpError, UserFacingError } from '#shared/errors.ts';
+import { PACKAGE_VERSION } from '#shared/version.ts';
+import { registerConfig } from './commands/config.ts';
+import { registerRun } from './commands/run.ts';
+import { registerStatus } from './commands/status.ts';
+import { type CliIO, EXIT } from './io.ts';
+
+const DESCRIPTION = `Aegis: a control plane for HTTP-based QA services.
+
+Reads services and workflows from .aegis.yaml (--config, then $AEGIS_CONFIG,
+then the nearest .aegis.yaml upwards), checks the services' health, runs
+workflows, records every run in libSQL and sends events to signed webhooks.`;
+
+/** Runs the `aegis` command line and resolves to its exit status; never throws. */
+export async function runCli(argv: readonly string[], io: CliIO): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  const setExit = (code: number) => {
+    exitCode = code;
+  };
+  const program = new Command('aegis')
+    .description(DESCRIPTION)
+    .version(PACKAGE_VERSION, '-v, --version', 'print the version')
+    .helpOption('-h, --help', 'show help for a command')
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .exitOverride();
+  program.addHelpText('after', '\nRun `aegis <command> --help` for the options of a command.');
+  registerRun(program, io, setExit);
+  registerStatus(program, io, setExit);
+  registerConfig(program, io, setExit);
+  for (const command of program.commands) {
+    command.exitOverride().configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    });
+    for (const sub of command.commands)
+      sub.exitOverride().configureOutput({
+        writeOut: (s) => io.stdout.write(s),
+        writeErr: (s) => io.stderr.write(s),
+      });
+  }
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    return reportError(error, io);
+  }
+}
+
+function reportError(error: unknown, io: CliIO): number {
+  if (error instanceof CommanderError) {
+    // --help and --version end here with code 0; usage errors were already printed.
+    return error.exitCode === 0 ? EXIT.ok : EXIT.failure;
+  }
+  if (
+    error instanceof ConfigError ||
+    error instanceof UserFacingError ||
+    error instanceof HttpError
+  ) {
+    io.stderr.write(`aegis: ${error.message}\n`);
+    return EXIT.failure;
+  }
+  io.stderr.write(`aegis: unexpected error: ${errorMessage(error)}\n`);
+  return EXIT.failure;
+}

@@ -1,0 +1,54 @@
+import { type ConfigIssue, formatIssue } from '#shared/config/issues.ts';
+import { type LoadedConfig, loadConfig } from '#shared/config/load.ts';
+import { AegisContext } from '#shared/context.ts';
+import { ENV, readEnv } from '#shared/env.ts';
+import { createLogger, type Logger } from '#shared/logger.ts';
+import type { CliIO } from '../io.ts';
+
+export interface ConfigOption {
+  config?: string;
+}
+
+export function printWarnings(
+  io: CliIO,
+  warnings: readonly ConfigIssue[],
+  source: string | null,
+): void {
+  for (const warning of warnings)
+    io.stderr.write(
+      `warning: ${warning.path === '' && !source ? warning.message : formatIssue(warning, source)}\n`,
+    );
+}
+
+/** Loads the configuration for a command and prints its warnings on stderr. */
+export function loadForCommand(
+  io: CliIO,
+  explicitPath: string | undefined,
+  allowDefaults = false,
+): LoadedConfig {
+  const loaded = loadConfig({ explicitPath, env: io.env, cwd: io.cwd, allowDefaults });
+  printWarnings(io, loaded.warnings, loaded.source);
+  return loaded;
+}
+
+/**
+ * JSON log lines go to stderr for every command but `serve`, so stdout stays
+ * the command's answer; they default to WARN there, as a terminal user reads
+ * the command's own lines, not its logs.
+ */
+export function commandLogger(io: CliIO): Logger {
+  return createLogger({ destination: io.stderr, level: readEnv(io.env, ENV.logLevel) ?? 'WARN' });
+}
+
+export function commandContext(
+  io: CliIO,
+  loaded: LoadedConfig,
+  logger = commandLogger(io),
+): AegisContext {
+  return new AegisContext({
+    config: loaded.config,
+    configSource: loaded.source,
+    env: io.env,
+    logger,
+  });
+}

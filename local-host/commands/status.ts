@@ -1,0 +1,68 @@
+import type { Command } from 'commander';
+import { UserFacingError } from '#shared/errors.ts';
+import { checkAllServices, DEFAULT_HEALTH_TIMEOUT_MS } from '#shared/services/health.ts';
+import { serviceListing } from '#shared/services/listing.ts';
+import { formatDuration, table } from '../format.ts';
+import { type CliIO, EXIT } from '../io.ts';
+import { type ConfigOption, loadForCommand } from './common.ts';
+
+interface StatusOptions extends ConfigOption {
+  timeout?: string;
+  json?: boolean;
+}
+
+function parseTimeout(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_HEALTH_TIMEOUT_MS;
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds <= 0)
+    throw new UserFacingError(`--timeout: expected a number of seconds > 0, got "${value}"`);
+  return seconds * 1000;
+}
+
+export async function statusCommand(io: CliIO, options: StatusOptions): Promise<number> {
+  const timeoutMs = parseTimeout(options.timeout);
+  const { config } = loadForCommand(io, options.config);
+  const health = await checkAllServices(config.services, { env: io.env, timeoutMs });
+  const healthy = health.every((h) => h.healthy);
+  if (options.json) {
+    io.stdout.write(`${JSON.stringify(serviceListing(config.services, health), null, 2)}\n`);
+    return healthy ? EXIT.ok : EXIT.failure;
+  }
+  if (health.length === 0) {
+    io.stdout.write('No services are configured.\n');
+    return EXIT.ok;
+  }
+  const rows = health.map((h) => {
+    const service = config.services[h.service];
+    return [
+      h.service,
+      service?.name ?? '',
+      service?.url ?? '',
+      h.status,
+      formatDuration(h.latency_ms),
+      h.error ?? '',
+    ];
+  });
+  io.stdout.write(`${table(['SERVICE', 'NAME', 'URL', 'STATUS', 'LATENCY', 'ERROR'], rows)}\n`);
+  const down = health.filter((h) => !h.healthy).length;
+  io.stdout.write(
+    healthy
+      ? `\nAll ${health.length} services are healthy.\n`
+      : `\n${down} of ${health.length} services are not healthy.\n`,
+  );
+  return healthy ? EXIT.ok : EXIT.failure;
+}
+
+export function registerStatus(program: Command, io: CliIO, setExit: (code: number) => void): void {
+  program
+    .command('status')
+    .description("check every service's health at once and print a table")
+    .option(
+      '--config <file>',
+      'configuration file (default: $AEGIS_CONFIG, then the nearest .aegis.yaml)',
+    )
+    .option('--timeout <seconds>', 'how long to wait for each service', '5')
+    .option('--json', 'print the /api/services array as JSON instead of the table')
+    .addHelpText('after', '\nExit status: 0 when every service is healthy, 1 otherwise.')
+    .action(async (options: StatusOptions) => setExit(await statusCommand(io, options)));
+}

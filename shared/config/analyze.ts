@@ -1,0 +1,248 @@
+import { type Document, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import type { z } from 'zod';
+import type { Environment } from '../env.ts';
+import { interpolate } from './interpolate.ts';
+import { type CheckName, type ConfigIssue, formatPath, type PathSegment } from './issues.ts';
+import { type AegisConfig, configSchema, EVENT_TYPES, URL_MESSAGE } from './schema.ts';
+import { closestKey, schemaAt } from './suggest.ts';
+
+export interface ConfigReport {
+  /** The configuration, when there are no errors. */
+  config: AegisConfig | null;
+  errors: ConfigIssue[];
+  warnings: ConfigIssue[];
+}
+
+type Locate = (
+  path: readonly PathSegment[],
+  options?: { key?: boolean },
+) => Pick<ConfigIssue, 'line' | 'column'>;
+
+/**
+ * Reads a configuration text through every check of SPEC §1 and reports all
+ * errors at once (never throws): YAML syntax, interpolation, schema, step
+ * types and conditions, URLs, step services, webhooks.
+ */
+export function analyzeConfig(text: string, env: Environment): ConfigReport {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const errors: ConfigIssue[] = [];
+  const warnings: ConfigIssue[] = [];
+
+  if (doc.errors.length > 0) {
+    for (const error of doc.errors) {
+      const position = error.linePos?.[0];
+      errors.push({
+        check: 'yaml',
+        path: '',
+        message: error.message.split(/ at line \d+/)[0] ?? error.message,
+        ...(position ? { line: position.line, column: position.col } : {}),
+      });
+    }
+    return { config: null, errors, warnings };
+  }
+
+  const locate = locator(doc, lineCounter);
+  const raw: unknown = doc.toJS() ?? {};
+  const referenced = new Set<string>();
+  const interpolated = interpolateTree(
+    raw,
+    [],
+    env,
+    (path, message) =>
+      errors.push({ check: 'variables', path: formatPath(path), message, ...locate(path) }),
+    referenced,
+  );
+
+  const parsed = configSchema.safeParse(interpolated, { reportInput: true });
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) errors.push(...describeSchemaIssue(issue, locate));
+  }
+  errors.push(...checkStepServices(interpolated, locate));
+  const webhookIssues = checkWebhooks(interpolated, locate);
+  errors.push(...webhookIssues.errors);
+  warnings.push(...webhookIssues.warnings);
+
+  if (errors.length > 0 || !parsed.success) return { config: null, errors, warnings };
+  const config = parsed.data;
+  if (config.auth.api_key === '' && referenced.has('auth.api_key')) {
+    warnings.push({
+      check: 'variables',
+      path: 'auth.api_key',
+      message: 'came out empty from its environment variable: authentication is off',
+      ...locate(['auth', 'api_key']),
+    });
+  }
+  return { config, errors, warnings };
+}
+
+function interpolateTree(
+  value: unknown,
+  path: PathSegment[],
+  env: Environment,
+  report: (path: PathSegment[], message: string) => void,
+  referenced: Set<string>,
+): unknown {
+  if (typeof value === 'string') {
+    const result = interpolate(value, env);
+    for (const message of result.errors) report(path, message);
+    if (result.hadReference) referenced.add(formatPath(path));
+    return result.value;
+  }
+  if (Array.isArray(value))
+    return value.map((item, i) => interpolateTree(item, [...path, i], env, report, referenced));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [
+        key,
+        interpolateTree(item, [...path, key], env, report, referenced),
+      ]),
+    );
+  }
+  return value;
+}
+
+const SECRET_PATH = /(api_key|secret)$/;
+
+function describeSchemaIssue(issue: z.core.$ZodIssue, locate: Locate): ConfigIssue[] {
+  const path = issue.path.filter((s): s is PathSegment => typeof s !== 'symbol');
+  if (issue.code === 'unrecognized_keys') {
+    const known = Object.keys(shapeKeys(path));
+    return issue.keys.map((key) => {
+      const suggestion = closestKey(key, known);
+      const hint = suggestion
+        ? ` (did you mean "${suggestion}"?)`
+        : ` (known keys: ${known.join(', ')})`;
+      return {
+        check: 'schema',
+        path: formatPath([...path, key]),
+        message: `unknown key${hint}`,
+        ...locate([...path, key], { key: true }),
+      };
+    });
+  }
+  const last = path[path.length - 1];
+  let check: CheckName = 'schema';
+  if (issue.code === 'invalid_value' && (last === 'type' || last === 'condition'))
+    check = 'step_types';
+  else if (issue.message.includes(URL_MESSAGE) || issue.message.includes('http(s) URL'))
+    check = 'urls';
+  const got =
+    issue.input === undefined || SECRET_PATH.test(String(last))
+      ? ''
+      : ` (got ${preview(issue.input)})`;
+  return [{ check, path: formatPath(path), message: `${issue.message}${got}`, ...locate(path) }];
+}
+
+function preview(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 40 ? `${text.slice(0, 37)}...` : text;
+}
+
+function shapeKeys(path: readonly PathSegment[]): Record<string, unknown> {
+  const schema = schemaAt(configSchema, path);
+  return schema && 'shape' in schema && typeof schema.shape === 'object' && schema.shape !== null
+    ? (schema.shape as Record<string, unknown>)
+    : {};
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function checkStepServices(raw: unknown, locate: Locate): ConfigIssue[] {
+  if (!isRecord(raw) || !isRecord(raw.workflows)) return [];
+  const services = isRecord(raw.services) ? Object.keys(raw.services) : [];
+  const issues: ConfigIssue[] = [];
+  for (const [workflowKey, workflow] of Object.entries(raw.workflows)) {
+    if (!isRecord(workflow) || !Array.isArray(workflow.steps)) continue;
+    workflow.steps.forEach((step: unknown, index) => {
+      if (!isRecord(step) || typeof step.service !== 'string' || services.includes(step.service))
+        return;
+      const path = ['workflows', workflowKey, 'steps', index, 'service'];
+      const known =
+        services.length > 0 ? `known: ${services.join(', ')}` : 'no services are configured';
+      issues.push({
+        check: 'services',
+        path: formatPath(path),
+        message: `unknown service "${step.service}" (${known})`,
+        ...locate(path),
+      });
+    });
+  }
+  return issues;
+}
+
+function checkWebhooks(
+  raw: unknown,
+  locate: Locate,
+): { errors: ConfigIssue[]; warnings: ConfigIssue[] } {
+  const errors: ConfigIssue[] = [];
+  const warnings: ConfigIssue[] = [];
+  if (!isRecord(raw) || !Array.isArray(raw.webhooks)) return { errors, warnings };
+  const firstIndexOfUrl = new Map<string, number>();
+  raw.webhooks.forEach((hook: unknown, index) => {
+    if (!isRecord(hook)) return;
+    if (typeof hook.url === 'string') {
+      const first = firstIndexOfUrl.get(hook.url);
+      if (first === undefined) firstIndexOfUrl.set(hook.url, index);
+      else {
+        const path = ['webhooks', index, 'url'];
+        errors.push({
+          check: 'webhooks',
+          path: formatPath(path),
+          message: `same URL as webhooks[${first}]: list all its events in one entry`,
+          ...locate(path),
+        });
+      }
+    }
+    if (!Array.isArray(hook.events)) return;
+    hook.events.forEach((event: unknown, eventIndex) => {
+      if (
+        typeof event !== 'string' ||
+        event === '*' ||
+        (EVENT_TYPES as readonly string[]).includes(event)
+      )
+        return;
+      const path = ['webhooks', index, 'events', eventIndex];
+      warnings.push({
+        check: 'webhooks',
+        path: formatPath(path),
+        message: `"${event}" is not an event type, so nothing will match it (known: ${EVENT_TYPES.join(', ')}, *)`,
+        ...locate(path),
+      });
+    });
+  });
+  return { errors, warnings };
+}
+
+/** Maps a key path to the line and column of its node (or of its key, or of the nearest parent that exists). */
+function locator(doc: Document, lineCounter: LineCounter): Locate {
+  return (path, options = {}) => {
+    let node: unknown = doc.contents;
+    let offset = (doc.contents as Node | null)?.range?.[0];
+    for (const [i, segment] of path.entries()) {
+      const isLast = i === path.length - 1;
+      if (isMap(node)) {
+        const pair = node.items.find(
+          (item) => isScalar(item.key) && String(item.key.value) === String(segment),
+        );
+        if (!pair) break;
+        const keyNode = pair.key as Node;
+        offset =
+          isLast && options.key
+            ? keyNode.range?.[0]
+            : ((pair.value as Node | null)?.range?.[0] ?? keyNode.range?.[0]);
+        node = pair.value;
+      } else if (isSeq(node) && typeof segment === 'number') {
+        const item = node.items[segment] as Node | undefined;
+        if (!item) break;
+        offset = item.range?.[0];
+        node = item;
+      } else break;
+    }
+    if (offset === undefined) return {};
+    const { line, col } = lineCounter.linePos(offset);
+    return { line, column: col };
+  };
+}

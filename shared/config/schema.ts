@@ -1,0 +1,132 @@
+import { z } from 'zod';
+
+export const STEP_TYPES = ['discover', 'test', 'submit_bugs', 'verify', 'report'] as const;
+export const CONDITIONS = ['has_failures', 'on_success', 'on_failure', 'always'] as const;
+export const EVENT_TYPES = [
+  'workflow.started',
+  'step.completed',
+  'failure.detected',
+  'workflow.completed',
+] as const;
+
+export type StepType = (typeof STEP_TYPES)[number];
+export type Condition = (typeof CONDITIONS)[number];
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export const URL_MESSAGE = 'must be an http(s) URL with a host';
+
+export function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+const httpUrl = z.string().refine(isHttpUrl, URL_MESSAGE);
+const optionalHttpUrl = z
+  .string()
+  .refine((v) => v === '' || isHttpUrl(v), `must be "" or an http(s) URL with a host`);
+
+/** Interpolated values arrive as strings; where a number or boolean is wanted, convert them. */
+function fromString<T extends z.ZodType>(kind: 'number' | 'boolean', schema: T) {
+  return z.preprocess((value) => {
+    if (typeof value !== 'string') return value;
+    const text = value.trim();
+    if (kind === 'boolean') return text === 'true' ? true : text === 'false' ? false : value;
+    return text !== '' && Number.isFinite(Number(text)) ? Number(text) : value;
+  }, schema);
+}
+
+const integer = (min: number, max?: number) => {
+  let schema = z
+    .number({ error: 'must be an integer' })
+    .int('must be an integer')
+    .min(min, `must be ≥ ${min}`);
+  if (max !== undefined) schema = schema.max(max, `must be ≤ ${max}`);
+  return fromString('number', schema);
+};
+const seconds = (options: { positive: boolean }) =>
+  fromString(
+    'number',
+    options.positive
+      ? z.number({ error: 'must be a number of seconds' }).positive('must be > 0')
+      : z.number({ error: 'must be a number of seconds' }).min(0, 'must be ≥ 0'),
+  );
+const flag = fromString('boolean', z.boolean({ error: 'must be true or false' }));
+const text = z.string({
+  error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string'),
+});
+const oneOf = <T extends readonly [string, ...string[]]>(values: T) =>
+  z.enum(values, { error: `must be one of ${values.join(', ')}` });
+
+export const stepSchema = z.strictObject({
+  type: oneOf(STEP_TYPES),
+  service: text,
+  condition: oneOf(CONDITIONS).optional(),
+  parallel: flag.default(false),
+  retries: integer(0, 10).default(0),
+  retry_delay: seconds({ positive: false }).default(1.0),
+  timeout: seconds({ positive: true }).default(30.0),
+});
+
+export const workflowSchema = z.strictObject({
+  name: text,
+  steps: z.array(stepSchema, { error: 'must be a list of steps' }).default([]),
+});
+
+export const serviceSchema = z.strictObject({
+  name: text,
+  url: httpUrl,
+  description: text.default(''),
+  health_endpoint: text.default('/health'),
+  api_key_env: text.optional(),
+  features: z.array(text, { error: 'must be a list of strings' }).default([]),
+  repo_url: optionalHttpUrl.default(''),
+  docs_url: optionalHttpUrl.default(''),
+});
+
+export const webhookSchema = z.strictObject({
+  url: httpUrl,
+  events: z.array(text, { error: 'must be a list of event types' }).default(['workflow.completed']),
+  secret: text.default(''),
+});
+
+const mapOf = <T extends z.ZodType>(schema: T) =>
+  z.record(z.string(), schema, { error: 'must be a mapping of keys to entries' }).default({});
+
+export const configSchema = z.strictObject({
+  aegis: z
+    .strictObject({ name: text.default('Aegis'), version: text.default('0.1.0') })
+    .default({ name: 'Aegis', version: '0.1.0' }),
+  llm: z
+    .strictObject({
+      ollama_base_url: httpUrl.default('http://localhost:11434'),
+      default_model: text.default('qwen2.5-coder:7b'),
+      timeout: seconds({ positive: true }).default(120),
+    })
+    .default({
+      ollama_base_url: 'http://localhost:11434',
+      default_model: 'qwen2.5-coder:7b',
+      timeout: 120,
+    }),
+  auth: z.strictObject({ api_key: text.default('') }).default({ api_key: '' }),
+  history_db_path: text.default('aegis_history.db'),
+  history_max_records: integer(0).default(0),
+  event_log_size: integer(1).default(100),
+  webhooks: z.array(webhookSchema, { error: 'must be a list of webhooks' }).default([]),
+  services: mapOf(serviceSchema),
+  workflows: mapOf(workflowSchema),
+});
+
+export type AegisConfig = z.infer<typeof configSchema>;
+export type ServiceConfig = z.infer<typeof serviceSchema>;
+export type WorkflowConfig = z.infer<typeof workflowSchema>;
+export type StepConfig = z.infer<typeof stepSchema>;
+export type WebhookConfig = z.infer<typeof webhookSchema>;
+
+/** The configuration used when no file is found: no services, no workflows. */
+export function defaultConfig(): AegisConfig {
+  return configSchema.parse({});
+}

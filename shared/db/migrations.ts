@@ -1,0 +1,70 @@
+/**
+ * The schema, one migration per version. A database records the version it is
+ * at and upgrades itself on open; never edit a migration once released, add one.
+ */
+export const MIGRATIONS: readonly (readonly string[])[] = [
+  // 1: history and events
+  [
+    `CREATE TABLE runs (
+      seq INTEGER PRIMARY KEY AUTOINCREMENT,
+      run_id TEXT NOT NULL UNIQUE,
+      workflow_name TEXT NOT NULL,
+      status TEXT NOT NULL CHECK (status IN ('running', 'completed', 'interrupted')),
+      success INTEGER,
+      started_at TEXT NOT NULL,
+      completed_at TEXT,
+      duration_ms REAL
+    )`,
+    // "newest N of one workflow" and retention walk this index backwards; "newest N of all" walks the primary key.
+    'CREATE INDEX runs_by_workflow ON runs (workflow_name, seq)',
+    `CREATE INDEX runs_running ON runs (seq) WHERE status = 'running'`,
+    `CREATE TABLE run_steps (
+      run_id TEXT NOT NULL,
+      step_index INTEGER NOT NULL,
+      step_type TEXT NOT NULL,
+      service TEXT NOT NULL,
+      success INTEGER NOT NULL,
+      skipped INTEGER NOT NULL,
+      duration_ms REAL NOT NULL,
+      error TEXT,
+      attempts INTEGER NOT NULL,
+      attempt_details TEXT NOT NULL,
+      data TEXT NOT NULL,
+      PRIMARY KEY (run_id, step_index)
+    ) WITHOUT ROWID`,
+    `CREATE TABLE events (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      event_type TEXT NOT NULL,
+      timestamp TEXT NOT NULL,
+      workflow_name TEXT NOT NULL,
+      run_id TEXT NOT NULL,
+      data TEXT NOT NULL
+    )`,
+    'CREATE INDEX events_by_type ON events (event_type, id)',
+  ],
+  // 2: the webhook outbox
+  [
+    `CREATE TABLE webhook_deliveries (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      webhook_id TEXT NOT NULL UNIQUE,
+      url TEXT NOT NULL,
+      event_type TEXT NOT NULL,
+      run_id TEXT NOT NULL,
+      payload TEXT NOT NULL,
+      status TEXT NOT NULL CHECK (status IN ('pending', 'delivered', 'failed')),
+      attempts INTEGER NOT NULL DEFAULT 0,
+      last_status_code INTEGER,
+      last_error TEXT,
+      created_at TEXT NOT NULL,
+      next_attempt_at INTEGER,
+      delivered_at TEXT,
+      claimed_until INTEGER,
+      claim_token TEXT
+    )`,
+    `CREATE INDEX deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending'`,
+    'CREATE INDEX deliveries_by_status ON webhook_deliveries (status, id)',
+    'CREATE INDEX deliveries_by_run ON webhook_deliveries (run_id)',
+  ],
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;

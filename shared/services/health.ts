@@ -1,0 +1,68 @@
+import type { ServiceConfig } from '../config/schema.ts';
+import type { Environment } from '../env.ts';
+import { describeTransportError, serviceHeaders, serviceUrl } from './http.ts';
+
+export const HEALTH_STATUSES = ['healthy', 'unhealthy', 'unreachable', 'timeout'] as const;
+export type HealthStatus = (typeof HEALTH_STATUSES)[number];
+
+export const DEFAULT_HEALTH_TIMEOUT_MS = 5000;
+
+export interface ServiceHealth {
+  service: string;
+  healthy: boolean;
+  status: HealthStatus;
+  status_code: number | null;
+  latency_ms: number;
+  error: string | null;
+}
+
+export interface HealthCheckOptions {
+  env: Environment;
+  timeoutMs?: number;
+}
+
+/** `GET {url}{health_endpoint}`: healthy on 2xx within the timeout (SPEC §2). */
+export async function checkServiceHealth(
+  key: string,
+  service: ServiceConfig,
+  { env, timeoutMs = DEFAULT_HEALTH_TIMEOUT_MS }: HealthCheckOptions,
+): Promise<ServiceHealth> {
+  const started = performance.now();
+  const latency = () => Math.round((performance.now() - started) * 10) / 10;
+  try {
+    const response = await fetch(serviceUrl(service, service.health_endpoint), {
+      headers: serviceHeaders(service, env),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    await response.arrayBuffer().catch(() => undefined);
+    const healthy = response.ok;
+    return {
+      service: key,
+      healthy,
+      status: healthy ? 'healthy' : 'unhealthy',
+      status_code: response.status,
+      latency_ms: latency(),
+      error: healthy ? null : `HTTP ${response.status}`,
+    };
+  } catch (error) {
+    const timedOut = error instanceof Error && error.name === 'TimeoutError';
+    return {
+      service: key,
+      healthy: false,
+      status: timedOut ? 'timeout' : 'unreachable',
+      status_code: null,
+      latency_ms: latency(),
+      error: timedOut ? `no answer within ${timeoutMs / 1000}s` : describeTransportError(error),
+    };
+  }
+}
+
+/** Checks every service at once: ten services that each take 1 s take about 1 s. */
+export function checkAllServices(
+  services: Readonly<Record<string, ServiceConfig>>,
+  options: HealthCheckOptions,
+): Promise<ServiceHealth[]> {
+  return Promise.all(
+    Object.entries(services).map(([key, service]) => checkServiceHealth(key, service, options)),
+  );
+}

@@ -1,0 +1,79 @@
+import type { ServiceConfig } from '../config/schema.ts';
+import { type Environment, readEnv } from '../env.ts';
+
+/** A failed call to a QA service; the message names service, method, path and cause. */
+export class ServiceCallError extends Error {}
+
+/** Transport failures in words a user can act on (`connection refused`), not `fetch failed`. */
+export function describeTransportError(error: unknown): string {
+  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+  switch (cause?.code) {
+    case 'ECONNREFUSED':
+      return 'connection refused';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'host not found';
+    case 'ECONNRESET':
+    case 'UND_ERR_SOCKET':
+      return 'connection reset';
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return 'host unreachable';
+    case 'UND_ERR_HEADERS_TIMEOUT':
+    case 'UND_ERR_BODY_TIMEOUT':
+      return 'timed out';
+  }
+  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError'))
+    return 'timed out';
+  return cause?.message ?? (error instanceof Error ? error.message : String(error));
+}
+
+export function serviceUrl(service: ServiceConfig, path: string): string {
+  return `${service.url.replace(/\/+$/, '')}${path.startsWith('/') ? path : `/${path}`}`;
+}
+
+/** `Content-Type: application/json`, plus `X-API-Key` when the service's `api_key_env` names a set variable. */
+export function serviceHeaders(service: ServiceConfig, env: Environment): Record<string, string> {
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    accept: 'application/json',
+  };
+  const key = service.api_key_env ? readEnv(env, service.api_key_env) : undefined;
+  if (key !== undefined) headers['x-api-key'] = key;
+  return headers;
+}
+
+export interface ServiceCall {
+  key: string;
+  service: ServiceConfig;
+  method: 'GET' | 'POST';
+  path: string;
+  body?: unknown;
+  env: Environment;
+  signal?: AbortSignal | undefined;
+}
+
+/** Calls a QA service and returns its JSON answer; anything else is a ServiceCallError. */
+export async function callServiceJson(call: ServiceCall): Promise<unknown> {
+  const where = `${call.key} ${call.method} ${call.path}`;
+  let response: Response;
+  try {
+    response = await fetch(serviceUrl(call.service, call.path), {
+      method: call.method,
+      headers: serviceHeaders(call.service, call.env),
+      ...(call.body === undefined ? {} : { body: JSON.stringify(call.body) }),
+      ...(call.signal ? { signal: call.signal } : {}),
+    });
+  } catch (error) {
+    throw new ServiceCallError(`${where}: ${describeTransportError(error)}`);
+  }
+  const text = await response.text().catch((error: unknown) => {
+    throw new ServiceCallError(`${where}: ${describeTransportError(error)}`);
+  });
+  if (!response.ok) throw new ServiceCallError(`${where}: HTTP ${response.status}`);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new ServiceCallError(`${where}: response is not JSON`);
+  }
+}

@@ -1,0 +1,29 @@
+import type { AegisConfig } from './config/schema.ts';
+import { type Client, openDatabase } from './db/open.ts';
+import { resolveDatabaseTarget } from './db/target.ts';
+import type { Environment } from './env.ts';
+import { EventStore } from './events/event-store.ts';
+import { HistoryStore } from './history/history-store.ts';
+import { WebhookOutbox } from './webhooks/outbox.ts';
+
+/** Everything kept in the one libSQL database: history, events and the webhook outbox. */
+export interface Stores {
+  db: Client;
+  history: HistoryStore;
+  events: EventStore;
+  outbox: WebhookOutbox;
+}
+
+export function storesOver(db: Client, config: AegisConfig): Stores {
+  return {
+    db,
+    history: new HistoryStore(db, { maxRecordsPerWorkflow: config.history_max_records }),
+    events: new EventStore(db, { capacity: config.event_log_size }),
+    outbox: new WebhookOutbox(db, config.webhooks),
+  };
+}
+
+export async function openStores(config: AegisConfig, env: Environment): Promise<Stores> {
+  const db = await openDatabase(resolveDatabaseTarget(config.history_db_path, env));
+  return storesOver(db, config);
+}

@@ -1,0 +1,67 @@
+import { describeTransportError } from '../services/http.ts';
+import { PACKAGE_VERSION } from '../version.ts';
+import type { ClaimedDelivery } from './outbox.ts';
+import { type AttemptResult, parseRetryAfter } from './retry-policy.ts';
+import { signDelivery } from './sign.ts';
+
+/** SPEC §5: each attempt is cut off after 10 s. */
+export const DELIVERY_TIMEOUT_MS = 10_000;
+
+export interface SendOptions {
+  /** The webhook's secret; "" sends unsigned. */
+  secret: string;
+  timeoutMs?: number;
+  /** Aborts the attempt early (shutdown). */
+  signal?: AbortSignal | undefined;
+  now?: () => number;
+}
+
+/** One POST of a delivery's stored bytes, signed, without following redirects. */
+export async function sendDelivery(
+  delivery: ClaimedDelivery,
+  options: SendOptions,
+): Promise<AttemptResult> {
+  const now = options.now ?? Date.now;
+  const timestamp = Math.floor(now() / 1000);
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'user-agent': `Aegis/${PACKAGE_VERSION}`,
+    'webhook-id': delivery.webhookId,
+    'webhook-timestamp': String(timestamp),
+  };
+  if (options.secret !== '')
+    Object.assign(
+      headers,
+      signDelivery(options.secret, delivery.webhookId, timestamp, delivery.payload),
+    );
+  const timeout = AbortSignal.timeout(options.timeoutMs ?? DELIVERY_TIMEOUT_MS);
+  const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
+  try {
+    const response = await fetch(delivery.url, {
+      method: 'POST',
+      headers,
+      body: delivery.payload,
+      redirect: 'manual',
+      signal,
+    });
+    await response.arrayBuffer().catch(() => undefined);
+    const ok = response.status >= 200 && response.status < 300;
+    const redirect = response.status >= 300 && response.status < 400;
+    return {
+      statusCode: response.status,
+      error: ok
+        ? null
+        : redirect
+          ? `HTTP ${response.status} redirect (not followed)`
+          : `HTTP ${response.status}`,
+      retryAfterMs: ok ? null : parseRetryAfter(response.headers.get('retry-after'), now()),
+    };
+  } catch (error) {
+    const why = options.signal?.aborted
+      ? 'interrupted by shutdown'
+      : timeout.aborted
+        ? `no answer within ${(options.timeoutMs ?? DELIVERY_TIMEOUT_MS) / 1000}s`
+        : describeTransportError(error);
+    return { statusCode: null, error: why, retryAfterMs: null };
+  }
+}

@@ -1,0 +1,247 @@
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ServiceConfig, StepConfig, WorkflowConfig } from '../config/schema.ts';
+import type { Environment } from '../env.ts';
+import { errorMessage } from '../errors.ts';
+import type { AegisEvent, EventType } from '../events/types.ts';
+import { conditionHolds } from './conditions.ts';
+import { roundMs, STEP_EXECUTORS } from './steps.ts';
+import type { RunResult, RunStart, StepAttempt, StepResult } from './types.ts';
+
+/**
+ * What the runner tells the rest of the system while a run goes on: the
+ * history recorder, the event store and the CLI's progress lines all listen
+ * here. An observer that throws is reported through `onObserverError` and
+ * never stops the run.
+ */
+export interface RunObserver {
+  runStarted?(start: RunStart): void | Promise<void>;
+  /**
+   * A step finished (in the order steps finish). `final` marks the steps of
+   * the last batch, which the history writes together with the run's completion.
+   */
+  stepFinished?(
+    index: number,
+    step: StepResult,
+    info: { final: boolean; runId: string },
+  ): void | Promise<void>;
+  runFinished?(result: RunResult): void | Promise<void>;
+  /** A lifecycle event, in SPEC §3's order. */
+  event?(event: AegisEvent): void | Promise<void>;
+}
+
+export interface RunWorkflowOptions {
+  key: string;
+  workflow: WorkflowConfig;
+  services: Readonly<Record<string, ServiceConfig>>;
+  env: Environment;
+  observers?: readonly RunObserver[];
+  onObserverError?: (error: unknown) => void;
+  runId?: string;
+}
+
+/** Consecutive `parallel: true` steps form one batch; every other step is a batch of its own. */
+export function batchesOf(steps: readonly StepConfig[]): number[][] {
+  const batches: number[][] = [];
+  steps.forEach((step, index) => {
+    const last = batches[batches.length - 1];
+    const previous = steps[index - 1];
+    if (step.parallel && previous?.parallel && last) last.push(index);
+    else batches.push([index]);
+  });
+  return batches;
+}
+
+function formatSeconds(seconds: number): string {
+  return `${Number(seconds.toFixed(3))}s`;
+}
+
+/**
+ * Runs a workflow (SPEC §3): conditions, retries with exponential backoff,
+ * per-attempt timeouts that abort the HTTP request, parallel batches, events.
+ * A failing step never throws out of here; later steps decide by their conditions.
+ */
+export async function runWorkflow(options: RunWorkflowOptions): Promise<RunResult> {
+  const { key, workflow, services, env, observers = [] } = options;
+  const runId = options.runId ?? randomUUID();
+  const startedAt = new Date();
+  const clockStart = performance.now();
+
+  const notify = async (call: (observer: RunObserver) => void | Promise<void> | undefined) => {
+    for (const observer of observers) {
+      try {
+        await call(observer);
+      } catch (error) {
+        options.onObserverError?.(error);
+      }
+    }
+  };
+  const emit = (event_type: EventType, data: Record<string, unknown>) =>
+    notify((o) =>
+      o.event?.({
+        event_type,
+        timestamp: new Date().toISOString(),
+        workflow_name: key,
+        run_id: runId,
+        data,
+      }),
+    );
+
+  const start: RunStart = {
+    run_id: runId,
+    workflow_name: key,
+    started_at: startedAt.toISOString(),
+    step_count: workflow.steps.length,
+  };
+  await notify((o) => o.runStarted?.(start));
+  await emit('workflow.started', { step_count: workflow.steps.length });
+
+  const results: StepResult[] = [];
+  let failureReported = false;
+  const batches = batchesOf(workflow.steps);
+  for (const [batchIndex, batch] of batches.entries()) {
+    const earlier = results.slice();
+    const final = batchIndex === batches.length - 1;
+    const finished = await Promise.all(
+      batch.map(async (index) => {
+        const step = workflow.steps[index] as StepConfig;
+        const result = await executeStep(step, {
+          services,
+          env,
+          earlier,
+          runStartedAt: clockStart,
+        });
+        await notify((o) => o.stepFinished?.(index, result, { final, runId }));
+        return result;
+      }),
+    );
+    for (const result of finished) {
+      results.push(result);
+      await emit('step.completed', {
+        step_type: result.step_type,
+        service: result.service,
+        success: result.success,
+        skipped: result.skipped,
+        duration_ms: result.duration_ms,
+      });
+      if (!result.success && !failureReported) {
+        failureReported = true;
+        await emit('failure.detected', {
+          step_type: result.step_type,
+          service: result.service,
+          error: result.error,
+        });
+      }
+    }
+  }
+
+  const durationMs = roundMs(performance.now() - clockStart);
+  const result: RunResult = {
+    run_id: runId,
+    workflow_name: key,
+    success: results.every((step) => step.success),
+    started_at: start.started_at,
+    completed_at: new Date(startedAt.getTime() + durationMs).toISOString(),
+    duration_ms: durationMs,
+    steps: results,
+  };
+  await notify((o) => o.runFinished?.(result));
+  await emit('workflow.completed', {
+    success: result.success,
+    total_duration_ms: durationMs,
+    steps_passed: results.filter((s) => s.success && !s.skipped).length,
+    steps_failed: results.filter((s) => !s.success).length,
+    steps_skipped: results.filter((s) => s.skipped).length,
+  });
+  return result;
+}
+
+interface ExecuteContext {
+  services: Readonly<Record<string, ServiceConfig>>;
+  env: Environment;
+  earlier: readonly StepResult[];
+  runStartedAt: number;
+}
+
+async function executeStep(step: StepConfig, context: ExecuteContext): Promise<StepResult> {
+  const base = { step_type: step.type, service: step.service };
+  if (!conditionHolds(step.condition, context.earlier)) {
+    return {
+      ...base,
+      success: true,
+      skipped: true,
+      data: { message: `Skipped: condition '${step.condition}' not met` },
+      error: null,
+      duration_ms: 0,
+      attempts: [],
+    };
+  }
+  const stepStart = performance.now();
+  const attempts: StepAttempt[] = [];
+  let lastError = '';
+  for (let attempt = 1; attempt <= step.retries + 1; attempt++) {
+    if (attempt > 1) await sleep(step.retry_delay * 1000 * 2 ** (attempt - 2));
+    const attemptStart = performance.now();
+    const outcome = await attemptOnce(step, context);
+    const duration_ms = roundMs(performance.now() - attemptStart);
+    if (outcome.ok) {
+      attempts.push({ attempt, success: true, error: null, duration_ms });
+      return {
+        ...base,
+        success: true,
+        skipped: false,
+        data: outcome.data,
+        error: null,
+        duration_ms: roundMs(performance.now() - stepStart),
+        attempts,
+      };
+    }
+    lastError = outcome.error;
+    attempts.push({ attempt, success: false, error: lastError, duration_ms });
+  }
+  return {
+    ...base,
+    success: false,
+    skipped: false,
+    data: {},
+    error: lastError,
+    duration_ms: roundMs(performance.now() - stepStart),
+    attempts,
+  };
+}
+
+type AttemptOutcome = { ok: true; data: Record<string, unknown> } | { ok: false; error: string };
+
+/** One attempt, cut off after `timeout` seconds: the abort reaches the HTTP request, and the race ends the wait. */
+async function attemptOnce(step: StepConfig, context: ExecuteContext): Promise<AttemptOutcome> {
+  const service = context.services[step.service];
+  if (!service) return { ok: false, error: `unknown service "${step.service}"` };
+  const controller = new AbortController();
+  const timedOut = `Step timed out after ${formatSeconds(step.timeout)}`;
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<AttemptOutcome>((resolve) => {
+    timer = setTimeout(() => {
+      controller.abort(new Error(timedOut));
+      resolve({ ok: false, error: timedOut });
+    }, step.timeout * 1000);
+  });
+  const work = STEP_EXECUTORS[step.type](step, {
+    key: step.service,
+    service,
+    env: context.env,
+    signal: controller.signal,
+    earlier: context.earlier,
+    runStartedAt: context.runStartedAt,
+  }).then(
+    (data): AttemptOutcome => ({ ok: true, data }),
+    (error: unknown): AttemptOutcome => ({
+      ok: false,
+      error: controller.signal.aborted ? timedOut : errorMessage(error),
+    }),
+  );
+  try {
+    return await Promise.race([work, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,124 @@
+import type { ServiceConfig, StepConfig, StepType } from '../config/schema.ts';
+import type { Environment } from '../env.ts';
+import { callServiceJson, ServiceCallError } from '../services/http.ts';
+import type { StepResult } from './types.ts';
+
+export interface StepContext {
+  key: string;
+  service: ServiceConfig;
+  env: Environment;
+  /** Aborted when the attempt times out, so the HTTP request is cut off, not left running. */
+  signal: AbortSignal;
+  /** Results of the steps that finished before this step (or before its batch). */
+  earlier: readonly StepResult[];
+  /** When the run started (`performance.now()` clock), for the report's total duration. */
+  runStartedAt: number;
+}
+
+type StepData = Record<string, unknown>;
+type StepExecutor = (step: StepConfig, context: StepContext) => Promise<StepData>;
+
+function call(
+  context: StepContext,
+  method: 'GET' | 'POST',
+  path: string,
+  body?: unknown,
+): Promise<unknown> {
+  return callServiceJson({
+    key: context.key,
+    service: context.service,
+    env: context.env,
+    signal: context.signal,
+    method,
+    path,
+    body,
+  });
+}
+
+function invalid(
+  context: StepContext,
+  method: string,
+  path: string,
+  why: string,
+): ServiceCallError {
+  return new ServiceCallError(`${context.key} ${method} ${path}: ${why}`);
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** `total`, `passed`, `failed`, `failures` from a test run's answer: defaults when absent, type errors when wrong. */
+function testCounts(context: StepContext, path: string, body: unknown): StepData {
+  if (!isObject(body)) throw invalid(context, 'POST', path, 'response is not a JSON object');
+  const counts: StepData = {};
+  for (const name of ['total', 'passed', 'failed'] as const) {
+    const value = body[name] ?? 0;
+    if (typeof value !== 'number')
+      throw invalid(context, 'POST', path, `"${name}" is not a number`);
+    counts[name] = value;
+  }
+  const failures = body.failures ?? [];
+  if (!Array.isArray(failures)) throw invalid(context, 'POST', path, '"failures" is not a list');
+  counts.failures = failures;
+  return counts;
+}
+
+const discover: StepExecutor = async (_step, context) => {
+  const body = await call(context, 'GET', '/api/routes');
+  if (!isObject(body) || !Array.isArray(body.routes)) {
+    throw invalid(context, 'GET', '/api/routes', 'response has no "routes" list');
+  }
+  return { routes: body.routes, route_count: body.routes.length };
+};
+
+const test: StepExecutor = async (_step, context) =>
+  testCounts(context, '/api/runs', await call(context, 'POST', '/api/runs', {}));
+
+const verify: StepExecutor = async (_step, context) => ({
+  ...testCounts(
+    context,
+    '/api/runs',
+    await call(context, 'POST', '/api/runs', { verify_only: true }),
+  ),
+  verify_only: true,
+});
+
+const submitBugs: StepExecutor = async (_step, context) => {
+  const failures = context.earlier.flatMap((step) =>
+    Array.isArray(step.data.failures) ? step.data.failures : [],
+  );
+  if (failures.length === 0) return { submitted: 0, message: 'No failures to submit' };
+  const response = await call(context, 'POST', '/api/v1/reports', { failures });
+  return { submitted: failures.length, response };
+};
+
+const report: StepExecutor = async (_step, context) => {
+  const passed = context.earlier.filter((s) => s.success && !s.skipped).length;
+  const skipped = context.earlier.filter((s) => s.skipped).length;
+  const failed = context.earlier.filter((s) => !s.success).length;
+  return {
+    summary: { passed, failed, skipped, total: passed + failed + skipped },
+    total_duration_ms: roundMs(performance.now() - context.runStartedAt),
+    steps: context.earlier.map((s) => ({
+      step_type: s.step_type,
+      service: s.service,
+      success: s.success,
+      skipped: s.skipped,
+      duration_ms: s.duration_ms,
+      error: s.error,
+    })),
+  };
+};
+
+export const STEP_EXECUTORS: Readonly<Record<StepType, StepExecutor>> = {
+  discover,
+  test,
+  submit_bugs: submitBugs,
+  verify,
+  report,
+};
+
+export function roundMs(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}

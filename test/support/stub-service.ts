@@ -1,0 +1,128 @@
+import { once } from 'node:events';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** A request a stub received. */
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+  json: unknown;
+}
+
+/** How a stub answers one route: a JSON body, or full control. */
+export interface StubAnswer {
+  status?: number;
+  body?: unknown;
+  /** Sent as-is instead of JSON.stringify(body). */
+  raw?: string;
+  headers?: Record<string, string>;
+  /** Wait this long before answering (to test timeouts). */
+  delayMs?: number;
+}
+
+export type StubRoute = StubAnswer | ((request: RecordedRequest, callNumber: number) => StubAnswer);
+
+/**
+ * A real HTTP server on 127.0.0.1 standing in for a QA agent, bug tracker or
+ * webhook receiver: answers per `METHOD /path`, records every request.
+ */
+export interface StubService {
+  url: string;
+  port: number;
+  requests: RecordedRequest[];
+  /** Requests to one route. */
+  calls(route: string): RecordedRequest[];
+  /** Replace or add a route while running. */
+  route(route: string, answer: StubRoute): void;
+  close(): Promise<void>;
+}
+
+export const QA_AGENT_ROUTES: Record<string, StubRoute> = {
+  'GET /health': { body: { status: 'ok' } },
+  'GET /api/routes': {
+    body: {
+      routes: [
+        { method: 'GET', path: '/users' },
+        { method: 'POST', path: '/users' },
+      ],
+    },
+  },
+  'POST /api/runs': (request) =>
+    (request.json as { verify_only?: boolean } | null)?.verify_only
+      ? { body: { total: 3, passed: 3, failed: 0, failures: [] } }
+      : {
+          body: {
+            total: 3,
+            passed: 2,
+            failed: 1,
+            failures: [{ test: 'test_create_user', error: 'expected 201, got 500' }],
+          },
+        },
+};
+
+export const BUG_TRACKER_ROUTES: Record<string, StubRoute> = {
+  'GET /health': { body: { status: 'ok' } },
+  'POST /api/v1/reports': (request) => ({
+    status: 201,
+    body: { created: ((request.json as { failures?: unknown[] })?.failures ?? []).length },
+  }),
+};
+
+export async function startStub(
+  routes: Record<string, StubRoute> = {},
+  port = 0,
+): Promise<StubService> {
+  const table = new Map(Object.entries(routes));
+  const requests: RecordedRequest[] = [];
+  const counts = new Map<string, number>();
+  const server: Server = createServer(async (req, res) => {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks).toString('utf8');
+    let json: unknown = null;
+    try {
+      json = body === '' ? null : JSON.parse(body);
+    } catch {}
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    const recorded: RecordedRequest = {
+      method: req.method ?? 'GET',
+      path,
+      headers: req.headers,
+      body,
+      json,
+    };
+    requests.push(recorded);
+    const key = `${recorded.method} ${path}`;
+    const count = (counts.get(key) ?? 0) + 1;
+    counts.set(key, count);
+    const route = table.get(key);
+    const answer: StubAnswer =
+      route === undefined
+        ? { status: 404, body: { error: 'not_found' } }
+        : typeof route === 'function'
+          ? route(recorded, count)
+          : route;
+    if (answer.delayMs) await new Promise((resolve) => setTimeout(resolve, answer.delayMs));
+    if (res.destroyed) return;
+    res.writeHead(answer.status ?? 200, { 'content-type': 'application/json', ...answer.headers });
+    res.end(answer.raw ?? JSON.stringify(answer.body ?? {}));
+  });
+  server.keepAliveTimeout = 1000;
+  server.listen(port, '127.0.0.1');
+  await once(server, 'listening');
+  const actualPort = (server.address() as AddressInfo).port;
+  return {
+    url: `http://127.0.0.1:${actualPort}`,
+    port: actualPort,
+    requests,
+    calls: (route) => requests.filter((r) => `${r.method} ${r.path}` === route),
+    route: (route, answer) => void table.set(route, answer),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
