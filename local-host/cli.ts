@@ -3,7 +3,10 @@ import { ConfigError } from '#shared/config/issues.ts';
 import { errorMessage, HttpError, UserFacingError } from '#shared/errors.ts';
 import { PACKAGE_VERSION } from '#shared/version.ts';
 import { registerConfig } from './commands/config.ts';
+import { registerHealthcheck } from './commands/healthcheck.ts';
+import { registerInvoke } from './commands/invoke.ts';
 import { registerRun } from './commands/run.ts';
+import { registerServe } from './commands/serve.ts';
 import { registerStatus } from './commands/status.ts';
 import { type CliIO, EXIT } from './io.ts';
 
@@ -27,9 +30,12 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .exitOverride();
   program.addHelpText('after', '\nRun `aegis <command> --help` for the options of a command.');
+  registerServe(program, io, setExit);
   registerRun(program, io, setExit);
   registerStatus(program, io, setExit);
   registerConfig(program, io, setExit);
+  registerHealthcheck(program, io, setExit);
+  registerInvoke(program, io, setExit);
   for (const command of program.commands) {
     command.exitOverride().configureOutput({
       writeOut: (s) => io.stdout.write(s),

@@ -15,7 +15,10 @@ export interface DrainOptions {
   timeoutMs?: number;
   /** How many deliveries are claimed and sent at once. */
   batchSize?: number;
+  /** Aborts attempts in flight (they are recorded as due again). */
   signal?: AbortSignal | undefined;
+  /** Checked before each batch: false stops taking new deliveries, letting those in flight finish. */
+  keepGoing?: () => boolean;
   now?: () => number;
 }
 
@@ -50,11 +53,11 @@ export async function drainOnce(options: DrainOptions): Promise<DrainSummary> {
   };
 }
 
-/** Sends due deliveries batch after batch until none is due (or the signal aborts). */
+/** Sends due deliveries batch after batch until none is due (or it is told to stop). */
 export async function drainDue(options: DrainOptions): Promise<DrainSummary> {
   const total: DrainSummary = { attempted: 0, delivered: 0, retrying: 0, failed: 0 };
   for (;;) {
-    if (options.signal?.aborted) return total;
+    if (options.signal?.aborted || options.keepGoing?.() === false) return total;
     const summary = await drainOnce(options);
     for (const key of Object.keys(total) as (keyof DrainSummary)[]) total[key] += summary[key];
     if (summary.attempted === 0) return total;

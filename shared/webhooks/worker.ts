@@ -17,7 +17,10 @@ export interface WorkerOptions extends Omit<DrainOptions, 'outbox' | 'signal' | 
  */
 export class DeliveryWorker {
   readonly #options: WorkerOptions;
+  /** Cuts off attempts in flight when the stop's grace period ends. */
   readonly #abort = new AbortController();
+  /** Set by `stop`: no new batches are taken. */
+  #stopping = false;
   #timer: NodeJS.Timeout | undefined;
   /** The drain under way, if any; `stop` waits for it. */
   #running: Promise<void> | undefined;
@@ -33,7 +36,7 @@ export class DeliveryWorker {
   }
 
   wake(): void {
-    if (this.#abort.signal.aborted) return;
+    if (this.#stopping) return;
     if (this.#running) {
       this.#wokenWhileRunning = true;
       return;
@@ -48,11 +51,23 @@ export class DeliveryWorker {
     });
   }
 
-  /** Stops taking work; an attempt in flight is cut short and recorded as one to retry. */
-  async stop(): Promise<void> {
-    this.#abort.abort();
+  /**
+   * Stops taking work and lets attempts in flight finish for up to `graceMs`;
+   * then cuts them short (recorded as due again, so nothing is lost).
+   */
+  async stop({ graceMs = 5_000 } = {}): Promise<void> {
+    this.#stopping = true;
     clearTimeout(this.#timer);
-    await this.#running;
+    const running = this.#running;
+    if (!running) return;
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceMs);
+    });
+    await Promise.race([running, graceOver]);
+    clearTimeout(timer);
+    this.#abort.abort();
+    await running;
   }
 
   async #drain(): Promise<void> {
@@ -60,7 +75,12 @@ export class DeliveryWorker {
     let sleepMs = idleIntervalMs;
     try {
       const outbox = await this.#options.outbox();
-      await drainDue({ ...this.#options, outbox, signal: this.#abort.signal });
+      await drainDue({
+        ...this.#options,
+        outbox,
+        signal: this.#abort.signal,
+        keepGoing: () => !this.#stopping,
+      });
       const due = await outbox.nextDueAt();
       if (due !== null) sleepMs = Math.min(Math.max(due - now(), 10), idleIntervalMs);
     } catch (error) {
@@ -68,7 +88,7 @@ export class DeliveryWorker {
         error: errorMessage(error),
       });
     }
-    if (this.#abort.signal.aborted) return;
+    if (this.#stopping) return;
     this.#timer = setTimeout(() => this.wake(), sleepMs);
     this.#timer.unref();
   }

@@ -1,0 +1,22 @@
+import { defineRoute, type RouteDefinition } from '#shared/http-api/route.ts';
+import { ERROR_RESPONSES, healthSchema } from '#shared/http-api/schemas.ts';
+
+export const healthRoutes: readonly RouteDefinition[] = [
+  defineRoute({
+    method: 'get',
+    path: '/health',
+    tag: 'meta',
+    summary: 'Liveness, version and what is configured',
+    responses: {
+      200: { description: 'The process is up.', schema: healthSchema },
+      500: ERROR_RESPONSES[500],
+    },
+    handle: (_input, context) => ({
+      status: 'ok',
+      version: context.version,
+      uptime_seconds: Math.round((performance.now() - context.startedAt) / 100) / 10,
+      services_configured: Object.keys(context.config.services).length,
+      workflows_configured: Object.keys(context.config.workflows).length,
+    }),
+  }),
+];

@@ -1,0 +1,36 @@
+import type { Command } from 'commander';
+import { describeTransportError } from '#shared/services/http.ts';
+import { type CliIO, EXIT } from '../io.ts';
+
+export const DEFAULT_HEALTH_URL = 'http://127.0.0.1:8000/health';
+const TIMEOUT_MS = 5_000;
+
+/** Exit 0 only when `GET url` answers 200: the container's HEALTHCHECK, which has no shell or curl. */
+export async function healthcheckCommand(io: CliIO, url: string): Promise<number> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(TIMEOUT_MS) });
+    await response.arrayBuffer().catch(() => undefined);
+    if (response.status === 200) {
+      io.stdout.write(`healthy: ${url} answered 200\n`);
+      return EXIT.ok;
+    }
+    io.stderr.write(`unhealthy: ${url} answered ${response.status}\n`);
+  } catch (error) {
+    io.stderr.write(`unhealthy: ${url}: ${describeTransportError(error)}\n`);
+  }
+  return EXIT.failure;
+}
+
+export function registerHealthcheck(
+  program: Command,
+  io: CliIO,
+  setExit: (code: number) => void,
+): void {
+  program
+    .command('healthcheck')
+    .description(
+      "exit 0 when the host's health endpoint answers 200, 1 otherwise (for container health checks)",
+    )
+    .option('--url <url>', 'the full URL of the health endpoint', DEFAULT_HEALTH_URL)
+    .action(async (options: { url: string }) => setExit(await healthcheckCommand(io, options.url)));
+}

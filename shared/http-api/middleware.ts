@@ -1,0 +1,158 @@
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
+import {
+  BadRequestError,
+  errorMessage,
+  HttpError,
+  InternalServerError,
+  MethodNotAllowedError,
+  NotFoundError,
+  PayloadTooLargeError,
+  ServiceUnavailableError,
+  UnauthorizedError,
+  UserFacingError,
+} from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import { pathMatcher, type RouteDefinition } from './route.ts';
+
+/** SPEC §6: bodies over 1 MiB are refused with 413. */
+export const MAX_BODY_BYTES = 1_048_576;
+
+const REQUEST_ID = /^[\w.:@-]{1,128}$/;
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    /** Taken from `X-Request-Id` when sent (and sane), made up otherwise; echoed back and logged. */
+    requestId: string;
+  }
+}
+
+export function requestId(): RequestHandler {
+  return function assignRequestId(req, res, next) {
+    const sent = req.headers['x-request-id'];
+    req.requestId = typeof sent === 'string' && REQUEST_ID.test(sent) ? sent : randomUUID();
+    res.setHeader('x-request-id', req.requestId);
+    next();
+  };
+}
+
+/** Any origin, as the original allowed; preflights are answered here, before auth. */
+export function cors(): RequestHandler {
+  return function allowAnyOrigin(req, res, next) {
+    res.setHeader('access-control-allow-origin', '*');
+    res.setHeader('access-control-expose-headers', 'X-Request-Id');
+    if (req.method !== 'OPTIONS') return next();
+    res.setHeader('access-control-allow-methods', 'GET, POST, OPTIONS');
+    res.setHeader('access-control-allow-headers', 'Content-Type, X-API-Key, X-Request-Id');
+    res.setHeader('access-control-max-age', '600');
+    res.status(204).end();
+  };
+}
+
+/** One structured line per request: request id, method, path (never the query or headers), status, duration. */
+export function requestLog(logger: Logger): RequestHandler {
+  return function logRequest(req, res, next) {
+    const started = performance.now();
+    res.once('finish', () => {
+      const status = res.statusCode;
+      const line = {
+        request_id: req.requestId,
+        method: req.method,
+        path: req.path,
+        status,
+        duration_ms: Math.round((performance.now() - started) * 100) / 100,
+      };
+      if (status >= 500) logger.error('request', line);
+      else logger.info('request', line);
+    });
+    next();
+  };
+}
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value, 'utf8').digest();
+}
+
+/** With `auth.api_key` set, every POST needs `X-API-Key`, compared in constant time (SPEC §6). */
+export function requireApiKeyForWrites(apiKey: string): RequestHandler {
+  const expected = digest(apiKey);
+  return function checkApiKey(req, _res, next) {
+    if (apiKey === '' || req.method !== 'POST') return next();
+    const sent = req.headers['x-api-key'];
+    // Hashing first gives equal lengths, so the comparison time says nothing about the key.
+    if (typeof sent === 'string' && timingSafeEqual(digest(sent), expected)) return next();
+    next(
+      new UnauthorizedError(sent === undefined ? 'missing X-API-Key header' : 'invalid X-API-Key'),
+    );
+  };
+}
+
+/** A path that exists for another method is a 405 with `Allow`; anything else unknown is a JSON 404. */
+export function unmatched(routes: readonly RouteDefinition[]): RequestHandler {
+  const matchers = routes.map((route) => ({
+    method: route.method.toUpperCase(),
+    match: pathMatcher(route.path),
+  }));
+  return function notFoundOrWrongMethod(req, _res, next) {
+    const allowed = [
+      ...new Set(matchers.filter((m) => m.match.test(req.path)).map((m) => m.method)),
+    ];
+    if (allowed.length > 0) {
+      const allow = allowed.includes('GET') ? [...allowed, 'HEAD'] : allowed;
+      return next(
+        new MethodNotAllowedError(
+          `${req.method} is not allowed on ${req.path} (allowed: ${allow.join(', ')})`,
+          allow,
+        ),
+      );
+    }
+    next(new NotFoundError(`no such path: ${req.path}`));
+  };
+}
+
+interface BodyParserError {
+  type?: string;
+  status?: number;
+}
+
+/** Turns anything thrown into SPEC §6's `{error, message}`: no stack traces, no secrets. */
+export function toHttpError(error: unknown): HttpError {
+  if (error instanceof HttpError) return error;
+  // Such as a history database that cannot be opened: the message names the problem, never a secret.
+  if (error instanceof UserFacingError) return new ServiceUnavailableError(error.message);
+  const type = (error as BodyParserError | null)?.type;
+  if (type === 'entity.too.large')
+    return new PayloadTooLargeError(`request body is larger than 1 MiB (${MAX_BODY_BYTES} bytes)`);
+  if (type === 'entity.parse.failed') return new BadRequestError('request body is not valid JSON');
+  if (type === 'encoding.unsupported' || type === 'charset.unsupported')
+    return new BadRequestError('request body encoding is not supported (send UTF-8 JSON)');
+  const status = (error as BodyParserError | null)?.status;
+  if (typeof status === 'number' && status >= 400 && status < 500)
+    return new BadRequestError('malformed request');
+  return new InternalServerError('internal server error');
+}
+
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return function answerWithError(
+    error: unknown,
+    req: Request,
+    res: Response,
+    _next: NextFunction,
+  ) {
+    const httpError = toHttpError(error);
+    if (httpError.statusCode >= 500) {
+      // The message only: a stack trace or a secret never reaches a log line or an answer.
+      logger.error('request failed', {
+        request_id: req.requestId,
+        path: req.path,
+        error: errorMessage(error),
+      });
+    }
+    if (httpError instanceof MethodNotAllowedError)
+      res.setHeader('allow', httpError.allow.join(', '));
+    const body = httpError.toJSON();
+    if (httpError instanceof InternalServerError)
+      body.message = `internal server error (request id ${req.requestId})`;
+    res.status(httpError.statusCode).json(body);
+  };
+}

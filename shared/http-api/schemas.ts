@@ -1,0 +1,200 @@
+import { z } from 'zod';
+import { CONDITIONS, EVENT_TYPES, STEP_TYPES } from '../config/schema.ts';
+import type { StoredEvent } from '../events/event-store.ts';
+import type { HistoryRecord, HistoryRecordDetail } from '../history/history-store.ts';
+import { RUN_STATUSES } from '../history/history-store.ts';
+import { HEALTH_STATUSES, type ServiceHealth } from '../services/health.ts';
+import type { ServiceListing } from '../services/listing.ts';
+import { DELIVERY_STATUSES, type Delivery } from '../webhooks/outbox.ts';
+import type { RunResult } from '../workflow/types.ts';
+
+/*
+ * The shapes the API answers with, for the OpenAPI document. Each is typed
+ * against the core's own type, so the compiler fails when the two differ.
+ */
+
+export const errorSchema = z
+  .object({ error: z.string(), message: z.string() })
+  .meta({ id: 'Error' });
+
+export const healthSchema = z
+  .object({
+    status: z.literal('ok'),
+    version: z.string(),
+    uptime_seconds: z.number(),
+    services_configured: z.number().int(),
+    workflows_configured: z.number().int(),
+  })
+  .meta({ id: 'Health' });
+
+export const serviceListingSchema: z.ZodType<ServiceListing> = z
+  .object({
+    key: z.string(),
+    name: z.string(),
+    description: z.string(),
+    url: z.string(),
+    features: z.array(z.string()),
+    status: z.enum(HEALTH_STATUSES),
+    latency_ms: z.number(),
+    error: z.string().nullable(),
+  })
+  .meta({ id: 'Service' });
+
+export const serviceHealthSchema: z.ZodType<ServiceHealth> = z
+  .object({
+    service: z.string(),
+    healthy: z.boolean(),
+    status: z.enum(HEALTH_STATUSES),
+    status_code: z.number().int().nullable(),
+    latency_ms: z.number(),
+    error: z.string().nullable(),
+  })
+  .meta({ id: 'ServiceHealth' });
+
+export const portfolioSchema = z
+  .object({
+    name: z.string(),
+    tagline: z.string(),
+    version: z.string(),
+    tools: z.array(
+      z.object({
+        key: z.string(),
+        name: z.string(),
+        description: z.string(),
+        features: z.array(z.string()),
+        repo_url: z.string(),
+        docs_url: z.string(),
+      }),
+    ),
+    workflows: z.array(z.string()),
+  })
+  .meta({ id: 'Portfolio' });
+
+export const workflowDefinitionSchema = z
+  .object({
+    key: z.string(),
+    name: z.string(),
+    steps: z.array(
+      z.object({
+        type: z.enum(STEP_TYPES),
+        service: z.string(),
+        condition: z.enum(CONDITIONS).nullable(),
+        parallel: z.boolean(),
+        retries: z.number().int(),
+        retry_delay: z.number(),
+        timeout: z.number(),
+      }),
+    ),
+  })
+  .meta({ id: 'Workflow' });
+
+const attemptSchema = z.object({
+  attempt: z.number().int(),
+  success: z.boolean(),
+  error: z.string().nullable(),
+  duration_ms: z.number(),
+});
+
+export const runResultSchema: z.ZodType<RunResult> = z
+  .object({
+    run_id: z.string(),
+    workflow_name: z.string(),
+    success: z.boolean(),
+    started_at: z.string(),
+    completed_at: z.string(),
+    duration_ms: z.number(),
+    steps: z.array(
+      z.object({
+        step_type: z.enum(STEP_TYPES),
+        service: z.string(),
+        success: z.boolean(),
+        skipped: z.boolean(),
+        data: z.record(z.string(), z.unknown()),
+        error: z.string().nullable(),
+        duration_ms: z.number(),
+        attempts: z.array(attemptSchema),
+      }),
+    ),
+  })
+  .meta({ id: 'RunResult' });
+
+const historyStepSchema = z.object({
+  step_type: z.enum(STEP_TYPES),
+  service: z.string(),
+  success: z.boolean(),
+  skipped: z.boolean(),
+  duration_ms: z.number(),
+  error: z.string().nullable(),
+  attempts: z.number().int(),
+});
+
+const historyRunFields = {
+  run_id: z.string(),
+  workflow_name: z.string(),
+  status: z.enum(RUN_STATUSES),
+  success: z.boolean().nullable(),
+  started_at: z.string(),
+  completed_at: z.string().nullable(),
+  duration_ms: z.number().nullable(),
+  step_count: z.number().int(),
+};
+
+export const historyRecordSchema: z.ZodType<HistoryRecord> = z
+  .object({ ...historyRunFields, steps: z.array(historyStepSchema) })
+  .meta({ id: 'HistoryRecord' });
+
+export const historyRecordDetailSchema: z.ZodType<HistoryRecordDetail> = z
+  .object({
+    ...historyRunFields,
+    steps: z.array(
+      historyStepSchema.extend({
+        attempt_details: z.array(attemptSchema),
+        data: z.record(z.string(), z.unknown()),
+      }),
+    ),
+  })
+  .meta({ id: 'HistoryRecordDetail' });
+
+export const eventSchema: z.ZodType<StoredEvent> = z
+  .object({
+    id: z.number().int(),
+    event_type: z.enum(EVENT_TYPES),
+    timestamp: z.string(),
+    workflow_name: z.string(),
+    run_id: z.string(),
+    data: z.record(z.string(), z.unknown()),
+  })
+  .meta({ id: 'Event' });
+
+export const webhookListingSchema = z
+  .object({ url: z.string(), events: z.array(z.string()), signed: z.boolean() })
+  .meta({ id: 'Webhook' });
+
+export const deliverySchema: z.ZodType<Delivery> = z
+  .object({
+    id: z.number().int(),
+    webhook_id: z.string(),
+    event_type: z.string(),
+    run_id: z.string(),
+    url: z.string(),
+    status: z.enum(DELIVERY_STATUSES),
+    attempts: z.number().int(),
+    last_status_code: z.number().int().nullable(),
+    last_error: z.string().nullable(),
+    created_at: z.string(),
+    next_attempt_at: z.string().nullable(),
+    delivered_at: z.string().nullable(),
+  })
+  .meta({ id: 'Delivery' });
+
+/** The answers every route may give besides its own. */
+export const ERROR_RESPONSES = {
+  400: {
+    description: 'A bad parameter or body; the message says which and why.',
+    schema: errorSchema,
+  },
+  500: {
+    description: 'An unexpected error (no details are given; the request id is in the logs).',
+    schema: errorSchema,
+  },
+} as const;
