@@ -8,6 +8,7 @@ import { registerInvoke } from './commands/invoke.ts';
 import { registerRun } from './commands/run.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerStatus } from './commands/status.ts';
+import { registerDemoServices } from './demo-services/index.ts';
 import { type CliIO, EXIT } from './io.ts';
 
 const DESCRIPTION = `Aegis: a control plane for HTTP-based QA services.
@@ -15,6 +16,14 @@ const DESCRIPTION = `Aegis: a control plane for HTTP-based QA services.
 Reads services and workflows from .aegis.yaml (--config, then $AEGIS_CONFIG,
 then the nearest .aegis.yaml upwards), checks the services' health, runs
 workflows, records every run in libSQL and sends events to signed webhooks.`;
+
+/** Every command writes help and usage errors to the given streams and returns instead of exiting. */
+function routeOutput(command: Command, io: CliIO): void {
+  command
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+  for (const sub of command.commands) routeOutput(sub, io);
+}
 
 /** Runs the `aegis` command line and resolves to its exit status; never throws. */
 export async function runCli(argv: readonly string[], io: CliIO): Promise<number> {
@@ -26,9 +35,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     .description(DESCRIPTION)
     .version(PACKAGE_VERSION, '-v, --version', 'print the version')
     .helpOption('-h, --help', 'show help for a command')
-    .showHelpAfterError('(run with --help for usage)')
-    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
-    .exitOverride();
+    .showHelpAfterError('(run with --help for usage)');
   program.addHelpText('after', '\nRun `aegis <command> --help` for the options of a command.');
   registerServe(program, io, setExit);
   registerRun(program, io, setExit);
@@ -36,17 +43,8 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
   registerConfig(program, io, setExit);
   registerHealthcheck(program, io, setExit);
   registerInvoke(program, io, setExit);
-  for (const command of program.commands) {
-    command.exitOverride().configureOutput({
-      writeOut: (s) => io.stdout.write(s),
-      writeErr: (s) => io.stderr.write(s),
-    });
-    for (const sub of command.commands)
-      sub.exitOverride().configureOutput({
-        writeOut: (s) => io.stdout.write(s),
-        writeErr: (s) => io.stderr.write(s),
-      });
-  }
+  registerDemoServices(program, io, setExit);
+  routeOutput(program, io);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;

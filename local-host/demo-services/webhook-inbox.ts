@@ -1,0 +1,77 @@
+import { BadRequestError, UnauthorizedError } from '#shared/errors.ts';
+import { type DemoRequest, isObject, objectBody } from './json-service.ts';
+import { verifyWebhookSignature } from './webhook-signature.ts';
+
+export interface ReceivedWebhook {
+  received_at: string;
+  webhook_id: string | null;
+  webhook_timestamp: string | null;
+  event_type: string;
+  workflow_name: string | null;
+  run_id: string | null;
+  /** "verified" with a secret configured; without one, "unsigned" or "not checked". */
+  signature: 'verified' | 'unsigned' | 'not checked';
+  user_agent: string | null;
+  data: Record<string, unknown>;
+}
+
+/** The newest deliveries kept, so a demo left running does not grow without bound. */
+const MAX_DELIVERIES = 200;
+
+/** Webhook deliveries from Aegis, kept in memory so a newcomer can watch them arrive. */
+export class WebhookInbox {
+  readonly #received: ReceivedWebhook[] = [];
+  readonly #secret: string | undefined;
+  readonly #now: () => Date;
+
+  /** With a secret, deliveries must carry a valid Standard Webhooks signature. */
+  constructor(secret: string | undefined, now: () => Date = () => new Date()) {
+    this.#secret = secret;
+    this.#now = now;
+  }
+
+  get verifiesSignatures(): boolean {
+    return this.#secret !== undefined;
+  }
+
+  receive(request: DemoRequest): ReceivedWebhook {
+    const now = this.#now();
+    const signed = typeof request.headers['webhook-signature'] === 'string';
+    if (this.#secret !== undefined) {
+      const check = verifyWebhookSignature(
+        this.#secret,
+        request.headers,
+        request.rawBody,
+        Math.floor(now.getTime() / 1000),
+      );
+      if (!check.ok) throw new UnauthorizedError(`webhook rejected: ${check.reason}`);
+    }
+    const body = objectBody(request);
+    if (typeof body.event_type !== 'string')
+      throw new BadRequestError('webhook body must have an "event_type" string');
+    const delivery: ReceivedWebhook = {
+      received_at: now.toISOString(),
+      webhook_id: header(request, 'webhook-id'),
+      webhook_timestamp: header(request, 'webhook-timestamp'),
+      event_type: body.event_type,
+      workflow_name: typeof body.workflow_name === 'string' ? body.workflow_name : null,
+      run_id: typeof body.run_id === 'string' ? body.run_id : null,
+      signature: this.#secret !== undefined ? 'verified' : signed ? 'not checked' : 'unsigned',
+      user_agent: header(request, 'user-agent'),
+      data: isObject(body.data) ? body.data : {},
+    };
+    this.#received.unshift(delivery);
+    this.#received.length = Math.min(this.#received.length, MAX_DELIVERIES);
+    return delivery;
+  }
+
+  /** Newest first. */
+  list(): ReceivedWebhook[] {
+    return [...this.#received];
+  }
+}
+
+function header(request: DemoRequest, name: string): string | null {
+  const value = request.headers[name];
+  return typeof value === 'string' ? value : null;
+}
