@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { stringify } from 'yaml';
 import { analyzeConfig } from '#shared/config/analyze.ts';
@@ -16,20 +17,22 @@ interface PathOptions {
   path?: string;
 }
 
-function explicitPath(options: PathOptions): string | undefined {
-  if (
-    options.config !== undefined &&
-    options.path !== undefined &&
-    options.config !== options.path
-  ) {
+/** `--path` (the original's name) and `--config` (every other command's) are the same option. */
+function fileOption(
+  options: PathOptions,
+  cwd: string,
+): { explicitPath: string | undefined; explicitOption: string } {
+  const { config, path } = options;
+  if (config !== undefined && path !== undefined && resolve(cwd, config) !== resolve(cwd, path))
     throw new UserFacingError('--config and --path name different files; give one of them');
-  }
-  return options.path ?? options.config;
+  return path !== undefined
+    ? { explicitPath: path, explicitOption: '--path' }
+    : { explicitPath: config, explicitOption: '--config' };
 }
 
 /** SPEC §1 validation: one line per check, every error under its check. */
 export function validateCommand(io: CliIO, options: PathOptions): number {
-  const location = locateConfig({ explicitPath: explicitPath(options), env: io.env, cwd: io.cwd });
+  const location = locateConfig({ ...fileOption(options, io.cwd), env: io.env, cwd: io.cwd });
   if (location.path === null) throw new UserFacingError(describeSearch(location));
   const report = analyzeConfig(readConfigText(location.path), io.env);
   const paint = paintFor(io.stdout, io.env);
@@ -69,18 +72,38 @@ function plural(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
-/** The resolved configuration with every secret shown as `***`. */
+/** The resolved configuration with every secret, and any password in a URL, shown as `***`. */
 export function redactConfig(config: AegisConfig): AegisConfig {
   const mask = (value: string) => (value === '' ? '' : '***');
   return {
     ...config,
+    llm: { ...config.llm, ollama_base_url: maskPassword(config.llm.ollama_base_url) },
     auth: { api_key: mask(config.auth.api_key) },
-    webhooks: config.webhooks.map((webhook) => ({ ...webhook, secret: mask(webhook.secret) })),
+    services: Object.fromEntries(
+      Object.entries(config.services).map(([key, service]) => [
+        key,
+        { ...service, url: maskPassword(service.url) },
+      ]),
+    ),
+    webhooks: config.webhooks.map((webhook) => ({
+      ...webhook,
+      url: maskPassword(webhook.url),
+      secret: mask(webhook.secret),
+    })),
   };
 }
 
+/** `https://user:***@host`; a user name alone is masked too, as it is often a token (`https://TOKEN@host`). */
+function maskPassword(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password !== '') parsed.password = '***';
+  else if (parsed.username !== '') parsed.username = '***';
+  else return url;
+  return parsed.toString();
+}
+
 export function showCommand(io: CliIO, options: PathOptions): number {
-  const loaded = loadConfig({ explicitPath: explicitPath(options), env: io.env, cwd: io.cwd });
+  const loaded = loadConfig({ ...fileOption(options, io.cwd), env: io.env, cwd: io.cwd });
   printWarnings(io, loaded.warnings, loaded.source);
   const database = describeTarget(resolveDatabaseTarget(loaded.config.history_db_path, io.env));
   io.stdout.write(`# resolved from ${loaded.source}\n# history database: ${database}\n`);

@@ -1,6 +1,17 @@
-import { type Document, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import {
+  type Document,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  parseDocument,
+  visit,
+  type YAMLError,
+} from 'yaml';
 import type { z } from 'zod';
 import type { Environment } from '../env.ts';
+import { errorMessage } from '../errors.ts';
 import { interpolate } from './interpolate.ts';
 import { type CheckName, type ConfigIssue, formatPath, type PathSegment } from './issues.ts';
 import { type AegisConfig, configSchema, EVENT_TYPES, URL_MESSAGE } from './schema.ts';
@@ -25,43 +36,59 @@ type Locate = (
  */
 export function analyzeConfig(text: string, env: Environment): ConfigReport {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, {
+    lineCounter,
+    prettyErrors: false,
+    uniqueKeys: true,
+    // `<<: *defaults` shares step settings, as in docker-compose files.
+    merge: true,
+  });
+  const at = (offset: number | undefined) => {
+    if (offset === undefined) return {};
+    const { line, col } = lineCounter.linePos(offset);
+    return { line, column: col };
+  };
   const errors: ConfigIssue[] = [];
-  const warnings: ConfigIssue[] = [];
+  const warnings: ConfigIssue[] = doc.warnings.map((warning) => ({
+    check: 'yaml',
+    path: '',
+    message: warning.message,
+    ...at(warning.pos[0]),
+  }));
 
-  if (doc.errors.length > 0) {
-    for (const error of doc.errors) {
-      const position = error.linePos?.[0];
-      errors.push({
-        check: 'yaml',
-        path: '',
-        message: error.message.split(/ at line \d+/)[0] ?? error.message,
-        ...(position ? { line: position.line, column: position.col } : {}),
-      });
-    }
-    return { config: null, errors, warnings };
-  }
+  for (const error of doc.errors)
+    errors.push({
+      check: 'yaml',
+      path: '',
+      message: yamlMessage(error, doc),
+      ...at(error.pos[0]),
+    });
+  const raw = errors.length === 0 ? toPlain(doc, at, errors) : undefined;
+  if (errors.length > 0) return { config: null, errors, warnings };
 
   const locate = locator(doc, lineCounter);
-  const raw: unknown = doc.toJS() ?? {};
   const referenced = new Set<string>();
-  const interpolated = interpolateTree(
-    raw,
-    [],
-    env,
-    (path, message) =>
-      errors.push({ check: 'variables', path: formatPath(path), message, ...locate(path) }),
-    referenced,
-  );
+  const unresolved = new Set<string>();
+  const interpolated = resolveTree(raw, [], env, referenced, (path, message) => {
+    unresolved.add(formatPath(path));
+    errors.push({ check: 'variables', path: formatPath(path), message, ...locate(path) });
+  });
 
+  // A value whose variable is missing already has its error; checking the half-made value adds only noise.
+  const valueErrors: ConfigIssue[] = [];
   const parsed = configSchema.safeParse(interpolated, { reportInput: true });
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) errors.push(...describeSchemaIssue(issue, locate));
+    for (const issue of parsed.error.issues) {
+      if (issue.code === 'unrecognized_keys') errors.push(...describeUnknownKeys(issue, locate));
+      else valueErrors.push(describeSchemaIssue(issue, locate));
+    }
   }
-  errors.push(...checkStepServices(interpolated, locate));
+  valueErrors.push(...checkStepServices(interpolated, locate));
   const webhookIssues = checkWebhooks(interpolated, locate);
-  errors.push(...webhookIssues.errors);
+  valueErrors.push(...webhookIssues.errors);
   warnings.push(...webhookIssues.warnings);
+  errors.push(...valueErrors.filter((issue) => !unresolved.has(issue.path)));
+  errors.sort(byPosition);
 
   if (errors.length > 0 || !parsed.success) return { config: null, errors, warnings };
   const config = parsed.data;
@@ -76,12 +103,63 @@ export function analyzeConfig(text: string, env: Environment): ConfigReport {
   return { config, errors, warnings };
 }
 
-function interpolateTree(
+function byPosition(a: ConfigIssue, b: ConfigIssue): number {
+  return (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0);
+}
+
+function yamlMessage(error: YAMLError, doc: Document): string {
+  if (error.code === 'DUPLICATE_KEY') {
+    let key: unknown = '';
+    visit(doc, {
+      Pair(_, pair) {
+        if (!isScalar(pair.key) || pair.key.range?.[0] !== error.pos[0]) return undefined;
+        key = pair.key.value;
+        return visit.BREAK;
+      },
+    });
+    return `duplicate key "${String(key)}" (each key may appear once in a mapping)`;
+  }
+  if (error.code === 'MULTIPLE_DOCS')
+    return 'the file holds more than one YAML document (a second "---"): keep one';
+  return error.message;
+}
+
+/** The document as plain data; an alias with no anchor (or too many aliases) is a YAML error. */
+function toPlain(
+  doc: Document,
+  at: (offset: number | undefined) => Pick<ConfigIssue, 'line' | 'column'>,
+  errors: ConfigIssue[],
+): unknown {
+  visit(doc, {
+    Alias(_, alias) {
+      if (alias.resolve(doc) === undefined)
+        errors.push({
+          check: 'yaml',
+          path: '',
+          message: `alias "*${alias.source}" has no anchor "&${alias.source}" before it`,
+          ...at(alias.range?.[0]),
+        });
+    },
+  });
+  if (errors.length > 0) return undefined;
+  try {
+    return doc.toJS() ?? {};
+  } catch (error) {
+    errors.push({ check: 'yaml', path: '', message: errorMessage(error) });
+    return undefined;
+  }
+}
+
+/**
+ * Interpolates every string, and drops known keys written without a value
+ * (`services:` with every entry commented out), so that they take their default.
+ */
+function resolveTree(
   value: unknown,
   path: PathSegment[],
   env: Environment,
-  report: (path: PathSegment[], message: string) => void,
   referenced: Set<string>,
+  report: (path: PathSegment[], message: string) => void,
 ): unknown {
   if (typeof value === 'string') {
     const result = interpolate(value, env);
@@ -90,13 +168,13 @@ function interpolateTree(
     return result.value;
   }
   if (Array.isArray(value))
-    return value.map((item, i) => interpolateTree(item, [...path, i], env, report, referenced));
-  if (value !== null && typeof value === 'object') {
+    return value.map((item, i) => resolveTree(item, [...path, i], env, referenced, report));
+  if (isRecord(value)) {
+    const known = shapeKeys(path);
     return Object.fromEntries(
-      Object.entries(value).map(([key, item]) => [
-        key,
-        interpolateTree(item, [...path, key], env, report, referenced),
-      ]),
+      Object.entries(value)
+        .filter(([key, item]) => !(item === null && Object.hasOwn(known, key)))
+        .map(([key, item]) => [key, resolveTree(item, [...path, key], env, referenced, report)]),
     );
   }
   return value;
@@ -104,23 +182,28 @@ function interpolateTree(
 
 const SECRET_PATH = /(api_key|secret)$/;
 
-function describeSchemaIssue(issue: z.core.$ZodIssue, locate: Locate): ConfigIssue[] {
-  const path = issue.path.filter((s): s is PathSegment => typeof s !== 'symbol');
-  if (issue.code === 'unrecognized_keys') {
-    const known = Object.keys(shapeKeys(path));
-    return issue.keys.map((key) => {
-      const suggestion = closestKey(key, known);
-      const hint = suggestion
-        ? ` (did you mean "${suggestion}"?)`
-        : ` (known keys: ${known.join(', ')})`;
-      return {
-        check: 'schema',
-        path: formatPath([...path, key]),
-        message: `unknown key${hint}`,
-        ...locate([...path, key], { key: true }),
-      };
-    });
-  }
+function describeUnknownKeys(
+  issue: z.core.$ZodIssueUnrecognizedKeys,
+  locate: Locate,
+): ConfigIssue[] {
+  const path = issuePath(issue);
+  const known = Object.keys(shapeKeys(path));
+  return issue.keys.map((key) => {
+    const suggestion = closestKey(key, known);
+    const hint = suggestion
+      ? ` (did you mean "${suggestion}"?)`
+      : ` (known keys: ${known.join(', ')})`;
+    return {
+      check: 'schema',
+      path: formatPath([...path, key]),
+      message: `unknown key${hint}`,
+      ...locate([...path, key], { key: true }),
+    };
+  });
+}
+
+function describeSchemaIssue(issue: z.core.$ZodIssue, locate: Locate): ConfigIssue {
+  const path = issuePath(issue);
   const last = path[path.length - 1];
   let check: CheckName = 'schema';
   if (issue.code === 'invalid_value' && (last === 'type' || last === 'condition'))
@@ -131,7 +214,11 @@ function describeSchemaIssue(issue: z.core.$ZodIssue, locate: Locate): ConfigIss
     issue.input === undefined || SECRET_PATH.test(String(last))
       ? ''
       : ` (got ${preview(issue.input)})`;
-  return [{ check, path: formatPath(path), message: `${issue.message}${got}`, ...locate(path) }];
+  return { check, path: formatPath(path), message: `${issue.message}${got}`, ...locate(path) };
+}
+
+function issuePath(issue: z.core.$ZodIssue): PathSegment[] {
+  return issue.path.filter((s): s is PathSegment => typeof s !== 'symbol');
 }
 
 function preview(value: unknown): string {

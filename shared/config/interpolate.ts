@@ -11,9 +11,10 @@ export interface InterpolationResult {
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
- * Replaces `${VAR}` and `${VAR:-default}` as a POSIX shell does; `$${` writes
- * a literal `${`. An unset variable without a default is an error (the
- * original left the text in place, turning `${KEY}` into a guessable key).
+ * Replaces `${VAR}` and `${VAR:-default}` as a POSIX shell does (the default
+ * may itself hold references, read only when it is used); `$${` writes a
+ * literal `${`. An unset variable without a default is an error (the original
+ * left the text in place, turning `${KEY}` into a guessable key).
  */
 export function interpolate(text: string, env: Environment): InterpolationResult {
   let value = '';
@@ -31,9 +32,10 @@ export function interpolate(text: string, env: Environment): InterpolationResult
       i += 1;
       continue;
     }
-    const close = text.indexOf('}', i + 2);
+    const close = closingBrace(text, i + 2);
     if (close === -1) {
-      errors.push(`unclosed "\${" in "${text}" (write "$\${" for a literal "\${")`);
+      // The text itself is not quoted: it may be a secret.
+      errors.push('unclosed "${" (write "$${" for a literal "${")');
       value += text.slice(i);
       break;
     }
@@ -41,17 +43,35 @@ export function interpolate(text: string, env: Environment): InterpolationResult
     const inner = text.slice(i + 2, close);
     const split = inner.indexOf(':-');
     const name = split === -1 ? inner : inner.slice(0, split);
+    const current = env[name];
     if (!NAME.test(name)) {
       errors.push(`"\${${inner}}" is not a valid reference (use \${NAME} or \${NAME:-default})`);
-    } else if (split !== -1) {
-      const current = env[name];
-      value += current === undefined || current === '' ? inner.slice(split + 2) : current;
-    } else if (env[name] === undefined) {
+    } else if (split !== -1 && (current === undefined || current === '')) {
+      const fallback = interpolate(inner.slice(split + 2), env);
+      value += fallback.value;
+      errors.push(...fallback.errors);
+    } else if (current === undefined) {
       errors.push(`environment variable ${name} is not set`);
     } else {
-      value += env[name];
+      value += current;
     }
     i = close + 1;
   }
   return { value, hadReference, errors };
+}
+
+/** The index of the `}` that closes a `${` whose body starts at `from`, skipping nested `${…}`; -1 if none. */
+function closingBrace(text: string, from: number): number {
+  let depth = 1;
+  for (let i = from; i < text.length; i++) {
+    if (text.startsWith('$${', i)) i += 2;
+    else if (text.startsWith('${', i)) {
+      depth += 1;
+      i += 1;
+    } else if (text[i] === '}') {
+      depth -= 1;
+      if (depth === 0) return i;
+    }
+  }
+  return -1;
 }

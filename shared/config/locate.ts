@@ -17,6 +17,8 @@ export interface ConfigLocation {
 export interface LocateOptions {
   /** `--config` / `--path`, as typed. */
   explicitPath?: string | undefined;
+  /** The option that named `explicitPath`, for messages (default `--config`). */
+  explicitOption?: string | undefined;
   env: Environment;
   cwd: string;
 }
@@ -26,15 +28,23 @@ export interface LocateOptions {
  * `.aegis.yaml` in the current directory or a parent. A named file that does
  * not exist is always an error.
  */
-export function locateConfig({ explicitPath, env, cwd }: LocateOptions): ConfigLocation {
+export function locateConfig({
+  explicitPath,
+  explicitOption = '--config',
+  env,
+  cwd,
+}: LocateOptions): ConfigLocation {
   const fromEnv = readEnv(env, ENV.config);
   if (explicitPath !== undefined || fromEnv !== undefined) {
     const origin = explicitPath !== undefined ? 'option' : 'environment';
     const path = resolve(cwd, explicitPath ?? fromEnv ?? '');
-    if (!existsSync(path)) {
-      const from = origin === 'option' ? '--config' : ENV.config;
+    const from = origin === 'option' ? explicitOption : ENV.config;
+    if (!existsSync(path))
       throw new UserFacingError(`config file not found: ${path} (named by ${from})`);
-    }
+    if (statSync(path).isDirectory())
+      throw new UserFacingError(
+        `config file ${path} (named by ${from}) is a directory: name the YAML file in it`,
+      );
     return { path, origin, searched: [] };
   }
   const searched: string[] = [];

@@ -24,18 +24,16 @@ export function isHttpUrl(value: string): boolean {
   }
 }
 
-const httpUrl = z.string().refine(isHttpUrl, URL_MESSAGE);
-const optionalHttpUrl = z
-  .string()
-  .refine((v) => v === '' || isHttpUrl(v), `must be "" or an http(s) URL with a host`);
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 
 /** Interpolated values arrive as strings; where a number or boolean is wanted, convert them. */
 function fromString<T extends z.ZodType>(kind: 'number' | 'boolean', schema: T) {
   return z.preprocess((value) => {
     if (typeof value !== 'string') return value;
     const text = value.trim();
-    if (kind === 'boolean') return text === 'true' ? true : text === 'false' ? false : value;
-    return text !== '' && Number.isFinite(Number(text)) ? Number(text) : value;
+    if (kind === 'number') return DECIMAL.test(text) ? Number(text) : value;
+    const lower = text.toLowerCase();
+    return lower === 'true' ? true : lower === 'false' ? false : value;
   }, schema);
 }
 
@@ -56,69 +54,113 @@ const seconds = (options: { positive: boolean }) =>
   );
 const flag = fromString('boolean', z.boolean({ error: 'must be true or false' }));
 const text = z.string({
-  error: (issue) => (issue.input === undefined ? 'is required' : 'must be a string'),
+  error: (issue) => {
+    if (issue.input === undefined) return 'is required';
+    // YAML reads `version: 1.0` as a number: say how to keep it text.
+    const scalar = typeof issue.input === 'number' || typeof issue.input === 'boolean';
+    return scalar ? 'must be a string (put it in quotes)' : 'must be a string';
+  },
+});
+const httpUrl = text.refine(isHttpUrl, URL_MESSAGE);
+const optionalHttpUrl = text.refine(
+  (v) => v === '' || isHttpUrl(v),
+  `must be "" or an http(s) URL with a host`,
+);
+/** The message for a list or scalar where a mapping belongs; other issues keep their own. */
+const mapping = (message: string) => ({
+  error: (issue: { code?: string }) => (issue.code === 'invalid_type' ? message : undefined),
 });
 const oneOf = <T extends readonly [string, ...string[]]>(values: T) =>
-  z.enum(values, { error: `must be one of ${values.join(', ')}` });
+  z.enum(values, {
+    error: (issue) =>
+      issue.input === undefined
+        ? `is required (one of ${values.join(', ')})`
+        : `must be one of ${values.join(', ')}`,
+  });
 
-export const stepSchema = z.strictObject({
-  type: oneOf(STEP_TYPES),
-  service: text,
-  condition: oneOf(CONDITIONS).optional(),
-  parallel: flag.default(false),
-  retries: integer(0, 10).default(0),
-  retry_delay: seconds({ positive: false }).default(1.0),
-  timeout: seconds({ positive: true }).default(30.0),
-});
+export const stepSchema = z.strictObject(
+  {
+    type: oneOf(STEP_TYPES),
+    service: text,
+    condition: oneOf(CONDITIONS).optional(),
+    parallel: flag.default(false),
+    retries: integer(0, 10).default(0),
+    retry_delay: seconds({ positive: false }).default(1.0),
+    timeout: seconds({ positive: true }).default(30.0),
+  },
+  mapping('must be a mapping of step keys (type, service, …)'),
+);
 
-export const workflowSchema = z.strictObject({
-  name: text,
-  steps: z.array(stepSchema, { error: 'must be a list of steps' }).default([]),
-});
+export const workflowSchema = z.strictObject(
+  {
+    name: text,
+    steps: z.array(stepSchema, { error: 'must be a list of steps' }).default([]),
+  },
+  mapping('must be a mapping of workflow keys (name, steps)'),
+);
 
-export const serviceSchema = z.strictObject({
-  name: text,
-  url: httpUrl,
-  description: text.default(''),
-  health_endpoint: text.default('/health'),
-  api_key_env: text.optional(),
-  features: z.array(text, { error: 'must be a list of strings' }).default([]),
-  repo_url: optionalHttpUrl.default(''),
-  docs_url: optionalHttpUrl.default(''),
-});
+export const serviceSchema = z.strictObject(
+  {
+    name: text,
+    url: httpUrl,
+    description: text.default(''),
+    health_endpoint: text.default('/health'),
+    api_key_env: text.optional(),
+    features: z.array(text, { error: 'must be a list of strings' }).default([]),
+    repo_url: optionalHttpUrl.default(''),
+    docs_url: optionalHttpUrl.default(''),
+  },
+  mapping('must be a mapping of service keys (name, url, …)'),
+);
 
-export const webhookSchema = z.strictObject({
-  url: httpUrl,
-  events: z.array(text, { error: 'must be a list of event types' }).default(['workflow.completed']),
-  secret: text.default(''),
-});
+export const webhookSchema = z.strictObject(
+  {
+    url: httpUrl,
+    events: z
+      .array(text, { error: 'must be a list of event types' })
+      .default(['workflow.completed']),
+    secret: text.default(''),
+  },
+  mapping('must be a mapping of webhook keys (url, events, secret)'),
+);
 
 const mapOf = <T extends z.ZodType>(schema: T) =>
   z.record(z.string(), schema, { error: 'must be a mapping of keys to entries' }).default({});
 
-export const configSchema = z.strictObject({
-  aegis: z
-    .strictObject({ name: text.default('Aegis'), version: text.default('0.1.0') })
-    .default({ name: 'Aegis', version: '0.1.0' }),
-  llm: z
-    .strictObject({
-      ollama_base_url: httpUrl.default('http://localhost:11434'),
-      default_model: text.default('qwen2.5-coder:7b'),
-      timeout: seconds({ positive: true }).default(120),
-    })
-    .default({
-      ollama_base_url: 'http://localhost:11434',
-      default_model: 'qwen2.5-coder:7b',
-      timeout: 120,
-    }),
-  auth: z.strictObject({ api_key: text.default('') }).default({ api_key: '' }),
-  history_db_path: text.default('aegis_history.db'),
-  history_max_records: integer(0).default(0),
-  event_log_size: integer(1).default(100),
-  webhooks: z.array(webhookSchema, { error: 'must be a list of webhooks' }).default([]),
-  services: mapOf(serviceSchema),
-  workflows: mapOf(workflowSchema),
-});
+export const configSchema = z.strictObject(
+  {
+    aegis: z
+      .strictObject(
+        { name: text.default('Aegis'), version: text.default('0.1.0') },
+        mapping('must be a mapping of name and version'),
+      )
+      .default({ name: 'Aegis', version: '0.1.0' }),
+    llm: z
+      .strictObject(
+        {
+          ollama_base_url: httpUrl.default('http://localhost:11434'),
+          default_model: text.default('qwen2.5-coder:7b'),
+          timeout: seconds({ positive: true }).default(120),
+        },
+        mapping('must be a mapping of ollama_base_url, default_model and timeout'),
+      )
+      .default({
+        ollama_base_url: 'http://localhost:11434',
+        default_model: 'qwen2.5-coder:7b',
+        timeout: 120,
+      }),
+    auth: z
+      .strictObject({ api_key: text.default('') }, mapping('must be a mapping of api_key'))
+      .default({ api_key: '' }),
+    history_db_path: text.default('aegis_history.db'),
+    history_max_records: integer(0).default(0),
+    event_log_size: integer(1).default(100),
+    webhooks: z.array(webhookSchema, { error: 'must be a list of webhooks' }).default([]),
+    services: mapOf(serviceSchema),
+    workflows: mapOf(workflowSchema),
+  },
+  mapping('the configuration must be a mapping of keys such as services and workflows'),
+);
 
 export type AegisConfig = z.infer<typeof configSchema>;
 export type ServiceConfig = z.infer<typeof serviceSchema>;
