@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { onTestFinished } from 'vitest';
 import { parseConfig } from '#shared/config/load.ts';
@@ -22,6 +23,7 @@ export function testContext(
 ): TestContext {
   const dir = tempDir();
   const source = join(dir, '.aegis.yaml');
+  writeFileSync(source, yaml);
   const { config } = parseConfig(yaml, source, env, dir);
   const { logger, lines, text } = captureLogger('INFO');
   const context = new AegisContext({ config, configSource: source, env, logger });

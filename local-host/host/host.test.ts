@@ -1,0 +1,194 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHost } from '#local-host/host/start-host.ts';
+import { testContext } from '#test/support/context.ts';
+import { startTestHost } from '#test/support/host.ts';
+import { QA_AGENT_ROUTES, type StubService, startStub } from '#test/support/stub-service.ts';
+
+let qa: StubService;
+beforeAll(async () => {
+  qa = await startStub({ ...QA_AGENT_ROUTES, 'GET /slow/health': { body: {}, delayMs: 400 } });
+});
+afterAll(() => qa.close());
+
+const config = (extra = '') => `
+${extra}
+services:
+  qaagent: { name: QA Agent, url: "${qa.url}" }
+  slow: { name: Slow, url: "${qa.url}/slow" }
+workflows:
+  smoke: { name: Smoke, steps: [{ type: discover, service: qaagent }] }
+`;
+
+describe('the local host', () => {
+  it('serves every function behind one port', async () => {
+    const { url } = await startTestHost(config());
+    for (const path of [
+      '/health',
+      '/api/services',
+      '/api/portfolio',
+      '/api/workflows',
+      '/api/history',
+      '/api/events',
+      '/api/webhooks',
+      '/api/webhooks/deliveries',
+      '/openapi.json',
+    ]) {
+      const response = await fetch(`${url}${path}`);
+      expect(response.status, path).toBe(200);
+      expect(response.headers.get('content-type'), path).toMatch(/application\/json/);
+    }
+  });
+
+  it('answers unknown paths with a JSON 404 and wrong methods with 405', async () => {
+    const { url } = await startTestHost(config());
+    const missing = await fetch(`${url}/api/nope`);
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toEqual({
+      error: 'not_found',
+      message: 'no such path: /api/nope',
+    });
+    const wrong = await fetch(`${url}/api/workflows`, { method: 'POST' });
+    expect(wrong.status).toBe(405);
+    expect(wrong.headers.get('allow')).toBe('GET, HEAD');
+  });
+
+  it('allows any origin, and answers preflights without auth', async () => {
+    const { url } = await startTestHost(config('auth: { api_key: k }'));
+    const preflight = await fetch(`${url}/api/workflows/smoke/run`, {
+      method: 'OPTIONS',
+      headers: {
+        origin: 'https://dashboard.example',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'x-api-key, content-type',
+      },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
+    expect(preflight.headers.get('access-control-allow-headers')).toMatch(/X-API-Key/);
+    expect(preflight.headers.get('access-control-allow-headers')).toMatch(/Content-Type/);
+    expect(
+      (await fetch(`${url}/health`, { headers: { origin: 'https://x.example' } })).headers.get(
+        'access-control-allow-origin',
+      ),
+    ).toBe('*');
+  });
+
+  it('takes or makes a request id, echoes it and logs it on one line per request', async () => {
+    const { url, logs } = await startTestHost(config());
+    const given = await fetch(`${url}/api/workflows`, { headers: { 'x-request-id': 'trace-123' } });
+    expect(given.headers.get('x-request-id')).toBe('trace-123');
+    const made = await fetch(`${url}/api/workflows/nope`);
+    const madeId = made.headers.get('x-request-id');
+    expect(madeId).toMatch(/^[0-9a-f-]{36}$/);
+    const requests = logs().filter((line) => line.message === 'request');
+    expect(requests).toContainEqual(
+      expect.objectContaining({
+        service: 'aegis',
+        request_id: 'trace-123',
+        method: 'GET',
+        path: '/api/workflows',
+        status: 200,
+        duration_ms: expect.any(Number),
+      }),
+    );
+    expect(requests).toContainEqual(
+      expect.objectContaining({ request_id: madeId, path: '/api/workflows/nope', status: 404 }),
+    );
+  });
+
+  it('refuses a body over 1 MiB with 413', async () => {
+    const { url } = await startTestHost(config());
+    const response = await fetch(`${url}/api/workflows/smoke/run`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ padding: 'x'.repeat(1_048_576) }),
+    });
+    expect(response.status).toBe(413);
+    expect(await response.json()).toEqual({
+      error: 'payload_too_large',
+      message: 'request body is larger than 1 MiB (1048576 bytes)',
+    });
+  });
+
+  it('answers an unexpected failure with 500, no stack trace, and the request id to find it in the logs', async () => {
+    const { url, context, logText } = await startTestHost(config());
+    (await context.stores()).db.close(); // the database goes away under the host
+    const response = await fetch(`${url}/api/history`);
+    expect(response.status).toBe(500);
+    const body = (await response.json()) as { error: string; message: string };
+    expect(body).toEqual({
+      error: 'internal_error',
+      message: `internal server error (request id ${response.headers.get('x-request-id')})`,
+    });
+    expect(logText()).not.toMatch(/\n\s+at /);
+    expect(logText()).toContain('"message":"request failed"');
+  });
+
+  it('never logs an API key, whether right or wrong', async () => {
+    const { url, logText } = await startTestHost(config('auth: { api_key: "key-A1b2C3" }'));
+    await fetch(`${url}/api/workflows/smoke/run`, {
+      method: 'POST',
+      headers: { 'x-api-key': 'key-A1b2C3' },
+    });
+    await fetch(`${url}/api/workflows/smoke/run`, {
+      method: 'POST',
+      headers: { 'x-api-key': 'guess-Z9' },
+    });
+    expect(logText()).toContain('"status":401');
+    expect(logText()).not.toContain('key-A1b2C3');
+    expect(logText()).not.toContain('guess-Z9');
+  });
+
+  it('fails at start, naming the path, when the history cannot be written', async () => {
+    const { context } = testContext(config(), { AEGIS_DB_PATH: '/dev/null/history.db' });
+    await expect(startHost({ context, host: '127.0.0.1', port: 0 })).rejects.toThrow(
+      /\/dev\/null\/history\.db/,
+    );
+  });
+
+  it('marks runs a dead process left running as interrupted when it starts, keeping their finished steps', async () => {
+    const { context } = testContext(config());
+    const { history } = await context.stores();
+    await history.startRun({
+      run_id: 'dead-run',
+      workflow_name: 'smoke',
+      started_at: new Date().toISOString(),
+      step_count: 2,
+    });
+    await history.recordStep('dead-run', 0, {
+      step_type: 'discover',
+      service: 'qaagent',
+      success: true,
+      skipped: false,
+      data: {},
+      error: null,
+      duration_ms: 3,
+      attempts: [],
+    });
+    const host = await startHost({ context, host: '127.0.0.1', port: 0 });
+    try {
+      const run = (await (await fetch(`${host.url}/api/runs/dead-run`)).json()) as {
+        status: string;
+        step_count: number;
+      };
+      expect(run).toMatchObject({ status: 'interrupted', step_count: 1 });
+    } finally {
+      await host.close({ graceMs: 500 });
+    }
+  });
+
+  it('shuts down gracefully: in-flight requests finish, new connections are refused, the database is closed', async () => {
+    const { context } = testContext(config());
+    const host = await startHost({ context, host: '127.0.0.1', port: 0 });
+    const { db } = await context.stores();
+    const inFlight = fetch(`${host.url}/api/services/slow/health`).then((r) => r.json());
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const started = performance.now();
+    const closed = host.close();
+    expect(await inFlight).toMatchObject({ service: 'slow', healthy: true });
+    await closed;
+    expect(performance.now() - started).toBeLessThan(3_000);
+    await expect(fetch(`${host.url}/health`)).rejects.toThrow();
+    expect(db.closed).toBe(true);
+  });
+});
