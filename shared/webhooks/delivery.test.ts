@@ -261,7 +261,7 @@ describe('webhook delivery through the host', () => {
       3_000,
       'the delivery',
     );
-    expect((request?.json as { run_id: string }).run_id).toBe(result.run_id);
+    expect(request?.json).toMatchObject({ run_id: result.run_id });
     await restarted.close({ graceMs: 500 });
     await back.close();
   });
