@@ -1,0 +1,145 @@
+// Small DOM helpers. API data only ever reaches the page through textContent and attributes.
+
+import { absoluteTime, relativeTime } from './format.js';
+
+/**
+ * @typedef {string | number | boolean | null | undefined} AttrValue
+ * @typedef {Node | string | null | undefined | false} Child
+ */
+
+/**
+ * Creates an element: `h('li', { class: 'run' }, 'text', child)`.
+ * An attribute whose value is null, undefined or false is left out.
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag
+ * @param {Record<string, AttrValue>} [attrs]
+ * @param {...Child} children
+ * @returns {HTMLElementTagNameMap[K]}
+ */
+export function h(tag, attrs = {}, ...children) {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value === null || value === undefined || value === false) continue;
+    element.setAttribute(name, value === true ? '' : String(value));
+  }
+  for (const child of children) {
+    if (child === null || child === undefined || child === false) continue;
+    element.append(child);
+  }
+  return element;
+}
+
+/**
+ * Sets text only when it changed, so a refresh leaves untouched nodes alone.
+ * @param {Element} element
+ * @param {string} text
+ */
+export function setText(element, text) {
+  if (element.textContent !== text) element.textContent = text;
+}
+
+/**
+ * Sets or removes an attribute only when it changed.
+ * @param {Element} element
+ * @param {string} name
+ * @param {AttrValue} value
+ */
+export function setAttr(element, name, value) {
+  if (value === null || value === undefined || value === false) {
+    if (element.hasAttribute(name)) element.removeAttribute(name);
+    return;
+  }
+  const text = value === true ? '' : String(value);
+  if (element.getAttribute(name) !== text) element.setAttribute(name, text);
+}
+
+/**
+ * The element with this id, which the page must have.
+ * @param {string} id
+ * @returns {HTMLElement}
+ */
+export function byId(id) {
+  const element = document.getElementById(id);
+  if (!element) throw new Error(`the page has no #${id}`);
+  return element;
+}
+
+/**
+ * The first descendant matching `selector`, which the element must have.
+ * @param {Element} root
+ * @param {string} selector
+ * @returns {HTMLElement}
+ */
+export function part(root, selector) {
+  const element = root.querySelector(selector);
+  if (!(element instanceof HTMLElement)) throw new Error(`missing ${selector}`);
+  return element;
+}
+
+/**
+ * Keyed update of a list: existing children (by `data-key`) are updated in place,
+ * new ones created, stale ones removed, and nodes are moved only when out of order,
+ * so expanded panels, focus and scroll positions survive a refresh.
+ * @template T
+ * @param {HTMLElement} parent
+ * @param {readonly T[]} items
+ * @param {(item: T) => string} keyOf
+ * @param {(item: T) => HTMLElement} create
+ * @param {(element: HTMLElement, item: T) => void} update
+ */
+export function reconcile(parent, items, keyOf, create, update) {
+  /** @type {Map<string, HTMLElement>} */
+  const existing = new Map();
+  for (const child of parent.children) {
+    if (child instanceof HTMLElement && child.dataset.key !== undefined)
+      existing.set(child.dataset.key, child);
+  }
+  const wanted = new Set(items.map(keyOf));
+  for (const [key, element] of existing) {
+    if (!wanted.has(key)) {
+      element.remove();
+      existing.delete(key);
+    }
+  }
+  items.forEach((item, index) => {
+    const key = keyOf(item);
+    let element = existing.get(key);
+    if (!element) {
+      element = create(item);
+      element.dataset.key = key;
+    }
+    update(element, item);
+    const current = parent.children[index];
+    if (current !== element) parent.insertBefore(element, current ?? null);
+  });
+}
+
+/**
+ * A <time> that says "12 s ago" and keeps saying it right (see tickTimes).
+ * @param {string | null} [iso]
+ */
+export function timeAgo(iso) {
+  const element = h('time');
+  if (iso) updateTimeAgo(element, iso);
+  return element;
+}
+
+/**
+ * @param {Element} element
+ * @param {string} iso
+ */
+export function updateTimeAgo(element, iso) {
+  if (element.getAttribute('datetime') === iso) return;
+  const at = Date.parse(iso);
+  setAttr(element, 'datetime', iso);
+  setAttr(element, 'title', absoluteTime(iso));
+  setAttr(element, 'data-at', Number.isNaN(at) ? null : at);
+  setText(element, Number.isNaN(at) ? iso : relativeTime(at, Date.now()));
+}
+
+/** Moves every relative time on the page on; cheap enough to run each second. */
+export function tickTimes(now = Date.now()) {
+  for (const element of document.querySelectorAll('time[data-at]')) {
+    setText(element, relativeTime(Number(element.getAttribute('data-at')), now));
+  }
+}

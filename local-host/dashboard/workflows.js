@@ -1,0 +1,152 @@
+// The workflows, their steps, and a Run button each.
+
+import { byId, h, part, reconcile, setAttr, setText, timeAgo, updateTimeAgo } from './dom.js';
+import { formatSeconds, plural } from './format.js';
+import { pill, runStatus, updatePill } from './status.js';
+
+/**
+ * @typedef {import('./types.js').Workflow} Workflow
+ * @typedef {import('./types.js').WorkflowStep} WorkflowStep
+ * @typedef {import('./types.js').HistoryRecord} HistoryRecord
+ * @typedef {{ lastRuns: Map<string, HistoryRecord>, running: Set<string>,
+ *   messages: Map<string, { tone: 'ok' | 'fail', text: string }> }} WorkflowState
+ */
+
+/**
+ * @param {string} text
+ * @param {string} kind
+ * @param {string} [title]
+ */
+function badge(text, kind, title) {
+  return h('span', { class: `badge badge-${kind}`, title }, text);
+}
+
+/**
+ * @param {WorkflowStep} step
+ * @param {number} index
+ */
+function stepItem(step, index) {
+  const badges = h('span', { class: 'badges' });
+  if (step.condition)
+    badges.append(
+      badge(`if ${step.condition}`, 'condition', 'Runs only when this condition holds'),
+    );
+  if (step.parallel)
+    badges.append(badge('parallel', 'parallel', 'Runs alongside the neighbouring parallel steps'));
+  if (step.retries > 0)
+    badges.append(
+      badge(
+        `retries ${step.retries}`,
+        'retries',
+        `Up to ${step.retries} more attempts, backing off from ${formatSeconds(step.retry_delay)}`,
+      ),
+    );
+  badges.append(badge(`timeout ${formatSeconds(step.timeout)}`, 'timeout', 'Timeout per attempt'));
+  return h(
+    'li',
+    { class: 'wf-step' },
+    h('span', { class: 'wf-step-index', 'aria-hidden': 'true' }, String(index + 1)),
+    h('span', { class: 'wf-step-type' }, step.type),
+    h('span', { class: 'wf-step-on' }, 'on'),
+    h('code', { class: 'wf-step-service' }, step.service),
+    badges,
+  );
+}
+
+/** @param {Workflow} workflow */
+function create(workflow) {
+  return h(
+    'li',
+    { class: 'workflow' },
+    h(
+      'div',
+      { class: 'workflow-head' },
+      h(
+        'div',
+        { class: 'workflow-title' },
+        h('h3', { class: 'workflow-name' }),
+        h('code', { class: 'workflow-key' }),
+      ),
+      h(
+        'button',
+        {
+          type: 'button',
+          class: 'button button-primary run-button',
+          'data-workflow': workflow.key,
+        },
+        h('span', { class: 'run-icon', 'aria-hidden': 'true' }),
+        h('span', { class: 'run-label' }),
+      ),
+    ),
+    h(
+      'p',
+      { class: 'workflow-last' },
+      h('span', { class: 'last-label' }, 'Last run'),
+      pill(),
+      timeAgo(),
+    ),
+    h('ol', { class: 'wf-steps', 'aria-label': `Steps of ${workflow.name}` }),
+    h('p', { class: 'workflow-message', role: 'status' }),
+  );
+}
+
+/**
+ * @param {WorkflowState} state
+ * @returns {(card: HTMLElement, workflow: Workflow) => void}
+ */
+function updater(state) {
+  return (card, workflow) => {
+    setText(part(card, '.workflow-name'), workflow.name);
+    setText(part(card, '.workflow-key'), workflow.key);
+
+    const running = state.running.has(workflow.key);
+    const button = part(card, '.run-button');
+    // aria-disabled rather than disabled: the button keeps keyboard focus while the run goes on.
+    setAttr(button, 'aria-disabled', running ? 'true' : null);
+    setAttr(button, 'aria-busy', running ? 'true' : null);
+    setAttr(button, 'aria-label', running ? `Running ${workflow.name}` : `Run ${workflow.name}`);
+    setText(part(button, '.run-icon'), running ? '' : '▶');
+    setText(part(button, '.run-label'), running ? 'Running…' : 'Run');
+    button.classList.toggle('is-running', running);
+
+    const last = state.lastRuns.get(workflow.key);
+    const lastLine = part(card, '.workflow-last');
+    lastLine.hidden = !last;
+    if (last) {
+      updatePill(part(lastLine, '.pill'), runStatus(last));
+      updateTimeAgo(part(lastLine, 'time'), last.started_at);
+    }
+
+    // Steps are configuration: rebuilt only when they differ.
+    const steps = part(card, '.wf-steps');
+    const signature = JSON.stringify(workflow.steps);
+    if (steps.dataset.signature !== signature) {
+      steps.dataset.signature = signature;
+      steps.replaceChildren(...workflow.steps.map(stepItem));
+    }
+
+    const message = state.messages.get(workflow.key);
+    const messageEl = part(card, '.workflow-message');
+    setText(messageEl, message?.text ?? '');
+    setAttr(messageEl, 'data-tone', message?.tone ?? null);
+    messageEl.hidden = !message;
+  };
+}
+
+/**
+ * @param {readonly Workflow[]} workflows
+ * @param {WorkflowState} state
+ */
+export function renderWorkflows(workflows, state) {
+  reconcile(byId('workflow-list'), workflows, (w) => w.key, create, updater(state));
+  const empty = byId('workflows-empty');
+  empty.hidden = workflows.length > 0;
+  setText(
+    empty,
+    'No workflows are configured. Add a workflows: section to .aegis.yaml (see examples/demo.aegis.yaml).',
+  );
+  setText(
+    byId('workflows-count'),
+    workflows.length === 0 ? '' : plural(workflows.length, 'workflow'),
+  );
+}
