@@ -5,6 +5,8 @@ import type { CliIO } from '../io.ts';
 
 /** SPEC §5: `aegis run` waits at most this long for its own run's deliveries. */
 const OWN_DELIVERIES_BUDGET_MS = 10_000;
+/** The shortest wait between rounds while this run's deliveries are not yet due again. */
+const MIN_WAIT_MS = 200;
 
 /**
  * Sends this run's webhook deliveries before the command exits, retrying
@@ -36,7 +38,8 @@ export async function sendOwnDeliveries(
     if ((await outbox.pendingCount(runId)) === 0) break;
     const due = await outbox.nextDueAt();
     if (due === null || due >= deadline || signal.aborted) break;
-    await sleep(Math.max(0, due - Date.now()));
+    // nextDueAt() covers every run's deliveries: another run's overdue one must not make this a busy loop.
+    await sleep(Math.min(Math.max(MIN_WAIT_MS, due - Date.now()), deadline - Date.now()));
   }
   const pending = await outbox.pendingCount(runId);
   if (quiet || delivered + failed + pending === 0) return;

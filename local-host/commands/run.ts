@@ -54,8 +54,9 @@ export async function runCommand(
     const workflow = findWorkflow(loaded.config, workflowKey);
     await context.stores(); // an unwritable history path fails here, before anything runs
     if (!options.json) {
+      const count = workflow.steps.length;
       io.stdout.write(
-        `${paint.bold(`Running ${workflowKey}`)} ${paint.dim(`(${workflow.name}, ${workflow.steps.length} steps)`)}\n`,
+        `${paint.bold(`Running ${workflowKey}`)} ${paint.dim(`(${workflow.name}, ${count} step${count === 1 ? '' : 's'})`)}\n`,
       );
     }
     const progress = options.json

@@ -24,32 +24,29 @@ export async function statusCommand(io: CliIO, options: StatusOptions): Promise<
   const { config } = loadForCommand(io, options.config);
   const health = await checkAllServices(config.services, { env: io.env, timeoutMs });
   const healthy = health.every((h) => h.healthy);
+  const listing = serviceListing(config.services, health);
   if (options.json) {
-    io.stdout.write(`${JSON.stringify(serviceListing(config.services, health), null, 2)}\n`);
+    io.stdout.write(`${JSON.stringify(listing, null, 2)}\n`);
     return healthy ? EXIT.ok : EXIT.failure;
   }
-  if (health.length === 0) {
+  if (listing.length === 0) {
     io.stdout.write('No services are configured.\n');
     return EXIT.ok;
   }
-  const rows = health.map((h) => {
-    const service = config.services[h.service];
-    return [
-      h.service,
-      service?.name ?? '',
-      service?.url ?? '',
-      h.status,
-      formatDuration(h.latency_ms),
-      h.error ?? '',
-    ];
-  });
+  const rows = listing.map((s) => [
+    s.key,
+    s.name,
+    s.url,
+    s.status,
+    formatDuration(s.latency_ms),
+    s.error ?? '',
+  ]);
   io.stdout.write(`${table(['SERVICE', 'NAME', 'URL', 'STATUS', 'LATENCY', 'ERROR'], rows)}\n`);
   const down = health.filter((h) => !h.healthy).length;
-  io.stdout.write(
-    healthy
-      ? `\nAll ${health.length} services are healthy.\n`
-      : `\n${down} of ${health.length} services are not healthy.\n`,
-  );
+  const verdict = healthy
+    ? `${health.length === 1 ? 'The service is' : `All ${health.length} services are`} healthy.`
+    : `${down} of ${health.length} ${down === 1 ? 'is' : 'are'} not healthy.`;
+  io.stdout.write(`\n${verdict}\n`);
   return healthy ? EXIT.ok : EXIT.failure;
 }
 
@@ -61,7 +58,10 @@ export function registerStatus(program: Command, io: CliIO, setExit: (code: numb
       '--config <file>',
       'configuration file (default: $AEGIS_CONFIG, then the nearest .aegis.yaml)',
     )
-    .option('--timeout <seconds>', 'how long to wait for each service', '5')
+    .option(
+      '--timeout <seconds>',
+      `how long to wait for each service (default: ${DEFAULT_HEALTH_TIMEOUT_MS / 1000})`,
+    )
     .option('--json', 'print the /api/services array as JSON instead of the table')
     .addHelpText('after', '\nExit status: 0 when every service is healthy, 1 otherwise.')
     .action(async (options: StatusOptions) => setExit(await statusCommand(io, options)));

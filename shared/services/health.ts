@@ -6,6 +6,7 @@ export const HEALTH_STATUSES = ['healthy', 'unhealthy', 'unreachable', 'timeout'
 export type HealthStatus = (typeof HEALTH_STATUSES)[number];
 
 export const DEFAULT_HEALTH_TIMEOUT_MS = 5000;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface ServiceHealth {
   service: string;
@@ -32,7 +33,8 @@ export async function checkServiceHealth(
   try {
     const response = await fetch(serviceUrl(service, service.health_endpoint), {
       headers: serviceHeaders(service, env),
-      signal: AbortSignal.timeout(timeoutMs),
+      // Node fires a longer timer at once, so a huge --timeout would mean "no time at all".
+      signal: AbortSignal.timeout(Math.min(timeoutMs, MAX_TIMER_MS)),
     });
     await response.arrayBuffer().catch(() => undefined);
     const healthy = response.ok;

@@ -67,10 +67,14 @@ export async function callServiceJson(call: ServiceCall): Promise<unknown> {
   } catch (error) {
     throw new ServiceCallError(`${where}: ${describeTransportError(error)}`);
   }
+  if (!response.ok) {
+    // The status is the cause; the body is not read, so a broken one cannot hide it.
+    await response.body?.cancel().catch(() => undefined);
+    throw new ServiceCallError(`${where}: HTTP ${response.status}`);
+  }
   const text = await response.text().catch((error: unknown) => {
     throw new ServiceCallError(`${where}: ${describeTransportError(error)}`);
   });
-  if (!response.ok) throw new ServiceCallError(`${where}: HTTP ${response.status}`);
   try {
     return JSON.parse(text) as unknown;
   } catch {

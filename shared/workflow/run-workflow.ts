@@ -5,7 +5,7 @@ import type { Environment } from '../env.ts';
 import { errorMessage } from '../errors.ts';
 import type { AegisEvent, EventType } from '../events/types.ts';
 import { conditionHolds } from './conditions.ts';
-import { roundMs, STEP_EXECUTORS } from './steps.ts';
+import { describeCall, roundMs, STEP_CALLS, STEP_EXECUTORS } from './steps.ts';
 import type { RunResult, RunStart, StepAttempt, StepResult } from './types.ts';
 
 /**
@@ -52,8 +52,11 @@ export function batchesOf(steps: readonly StepConfig[]): number[][] {
   return batches;
 }
 
-function formatSeconds(seconds: number): string {
-  return `${Number(seconds.toFixed(3))}s`;
+/** Node fires a longer timer at once (TimeoutOverflowWarning), so a huge `timeout` would mean "immediately". */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function timerMs(seconds: number): number {
+  return Math.min(seconds * 1000, MAX_TIMER_MS);
 }
 
 /**
@@ -72,7 +75,11 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<RunResul
       try {
         await call(observer);
       } catch (error) {
-        options.onObserverError?.(error);
+        try {
+          options.onObserverError?.(error);
+        } catch {
+          // Reporting a broken observer must not break the run either.
+        }
       }
     }
   };
@@ -180,7 +187,8 @@ async function executeStep(step: StepConfig, context: ExecuteContext): Promise<S
   const attempts: StepAttempt[] = [];
   let lastError = '';
   for (let attempt = 1; attempt <= step.retries + 1; attempt++) {
-    if (attempt > 1) await sleep(step.retry_delay * 1000 * 2 ** (attempt - 2));
+    // Before attempt k+1: retry_delay × 2^(k-1) seconds (SPEC §3).
+    if (attempt > 1) await sleep(timerMs(step.retry_delay * 2 ** (attempt - 2)));
     const attemptStart = performance.now();
     const outcome = await attemptOnce(step, context);
     const duration_ms = roundMs(performance.now() - attemptStart);
@@ -217,13 +225,15 @@ async function attemptOnce(step: StepConfig, context: ExecuteContext): Promise<A
   const service = context.services[step.service];
   if (!service) return { ok: false, error: `unknown service "${step.service}"` };
   const controller = new AbortController();
-  const timedOut = `Step timed out after ${formatSeconds(step.timeout)}`;
+  // SPEC §3 wants both: the error names service, method and path, and says `Step timed out after <timeout>s`.
+  const call = STEP_CALLS[step.type];
+  const timedOut = `${call ? `${describeCall(step.service, call)}: ` : ''}Step timed out after ${step.timeout}s`;
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<AttemptOutcome>((resolve) => {
     timer = setTimeout(() => {
       controller.abort(new Error(timedOut));
       resolve({ ok: false, error: timedOut });
-    }, step.timeout * 1000);
+    }, timerMs(step.timeout));
   });
   const work = STEP_EXECUTORS[step.type](step, {
     key: step.service,

@@ -15,72 +15,84 @@ export interface StepContext {
   runStartedAt: number;
 }
 
+export interface StepCall {
+  method: 'GET' | 'POST';
+  path: string;
+}
+
+const ROUTES: StepCall = { method: 'GET', path: '/api/routes' };
+const RUNS: StepCall = { method: 'POST', path: '/api/runs' };
+const REPORTS: StepCall = { method: 'POST', path: '/api/v1/reports' };
+
+/** The HTTP call each step type makes (SPEC §3); `report` calls nothing. Error texts name it too. */
+export const STEP_CALLS: Readonly<Record<StepType, StepCall | null>> = {
+  discover: ROUTES,
+  test: RUNS,
+  submit_bugs: REPORTS,
+  verify: RUNS,
+  report: null,
+};
+
+/** `qaagent POST /api/runs`: how an error text names the call it is about. */
+export function describeCall(key: string, call: StepCall): string {
+  return `${key} ${call.method} ${call.path}`;
+}
+
 type StepData = Record<string, unknown>;
 type StepExecutor = (step: StepConfig, context: StepContext) => Promise<StepData>;
 
-function call(
-  context: StepContext,
-  method: 'GET' | 'POST',
-  path: string,
-  body?: unknown,
-): Promise<unknown> {
+function send(context: StepContext, call: StepCall, body?: unknown): Promise<unknown> {
   return callServiceJson({
     key: context.key,
     service: context.service,
     env: context.env,
     signal: context.signal,
-    method,
-    path,
+    ...call,
     body,
   });
 }
 
-function invalid(
-  context: StepContext,
-  method: string,
-  path: string,
-  why: string,
-): ServiceCallError {
-  return new ServiceCallError(`${context.key} ${method} ${path}: ${why}`);
+function invalid(context: StepContext, call: StepCall, why: string): ServiceCallError {
+  return new ServiceCallError(`${describeCall(context.key, call)}: ${why}`);
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
-/** `total`, `passed`, `failed`, `failures` from a test run's answer: defaults when absent, type errors when wrong. */
-function testCounts(context: StepContext, path: string, body: unknown): StepData {
-  if (!isObject(body)) throw invalid(context, 'POST', path, 'response is not a JSON object');
+/**
+ * `total`, `passed`, `failed`, `failures` from a test run's answer: defaults
+ * only when a key is absent; a key that is present (`null` included) must have
+ * the right type (SPEC §3).
+ */
+function testCounts(context: StepContext, call: StepCall, body: unknown): StepData {
+  if (!isObject(body)) throw invalid(context, call, 'response is not a JSON object');
   const counts: StepData = {};
   for (const name of ['total', 'passed', 'failed'] as const) {
-    const value = body[name] ?? 0;
-    if (typeof value !== 'number')
-      throw invalid(context, 'POST', path, `"${name}" is not a number`);
+    const value = body[name] === undefined ? 0 : body[name];
+    // JSON.parse turns 1e999 into Infinity, which would serialise back as null.
+    if (typeof value !== 'number' || !Number.isFinite(value))
+      throw invalid(context, call, `"${name}" is not a number`);
     counts[name] = value;
   }
-  const failures = body.failures ?? [];
-  if (!Array.isArray(failures)) throw invalid(context, 'POST', path, '"failures" is not a list');
+  const failures = body.failures === undefined ? [] : body.failures;
+  if (!Array.isArray(failures)) throw invalid(context, call, '"failures" is not a list');
   counts.failures = failures;
   return counts;
 }
 
 const discover: StepExecutor = async (_step, context) => {
-  const body = await call(context, 'GET', '/api/routes');
-  if (!isObject(body) || !Array.isArray(body.routes)) {
-    throw invalid(context, 'GET', '/api/routes', 'response has no "routes" list');
-  }
+  const body = await send(context, ROUTES);
+  if (!isObject(body) || !Array.isArray(body.routes))
+    throw invalid(context, ROUTES, 'response has no "routes" list');
   return { routes: body.routes, route_count: body.routes.length };
 };
 
 const test: StepExecutor = async (_step, context) =>
-  testCounts(context, '/api/runs', await call(context, 'POST', '/api/runs', {}));
+  testCounts(context, RUNS, await send(context, RUNS, {}));
 
 const verify: StepExecutor = async (_step, context) => ({
-  ...testCounts(
-    context,
-    '/api/runs',
-    await call(context, 'POST', '/api/runs', { verify_only: true }),
-  ),
+  ...testCounts(context, RUNS, await send(context, RUNS, { verify_only: true })),
   verify_only: true,
 });
 
@@ -89,7 +101,7 @@ const submitBugs: StepExecutor = async (_step, context) => {
     Array.isArray(step.data.failures) ? step.data.failures : [],
   );
   if (failures.length === 0) return { submitted: 0, message: 'No failures to submit' };
-  const response = await call(context, 'POST', '/api/v1/reports', { failures });
+  const response = await send(context, REPORTS, { failures });
   return { submitted: failures.length, response };
 };
 

@@ -9,6 +9,8 @@ export interface RecordedRequest {
   headers: IncomingHttpHeaders;
   body: string;
   json: unknown;
+  /** True once the client closed the connection before the answer was sent (an aborted request). */
+  aborted: boolean;
 }
 
 /** How a stub answers one route: a JSON body, or full control. */
@@ -20,6 +22,10 @@ export interface StubAnswer {
   headers?: Record<string, string>;
   /** Wait this long before answering (to test timeouts). */
   delayMs?: number;
+  /** Send the headers and half the body, then drop the connection (a service dying mid-answer). */
+  truncate?: boolean;
+  /** Answer only once this settles (then after delayMs): lets a test hold requests until others arrive. */
+  waitFor?: Promise<unknown>;
 }
 
 export type StubRoute = StubAnswer | ((request: RecordedRequest, callNumber: number) => StubAnswer);
@@ -92,7 +98,15 @@ export async function startStub(
       headers: req.headers,
       body,
       json,
+      aborted: false,
     };
+    // 'close' before the answer finished means the client gave up: how tests see that a timeout really aborts.
+    const closed = new Promise<void>((resolve) =>
+      res.once('close', () => {
+        if (!res.writableFinished) recorded.aborted = true;
+        resolve();
+      }),
+    );
     requests.push(recorded);
     const key = `${recorded.method} ${path}`;
     const count = (counts.get(key) ?? 0) + 1;
@@ -104,10 +118,31 @@ export async function startStub(
         : typeof route === 'function'
           ? route(recorded, count)
           : route;
-    if (answer.delayMs) await new Promise((resolve) => setTimeout(resolve, answer.delayMs));
+    if (answer.waitFor) await Promise.race([answer.waitFor.catch(() => undefined), closed]);
+    if (answer.delayMs) {
+      // A client that gives up ends the wait, so no timer outlives the test.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, answer.delayMs);
+        }),
+        closed,
+      ]);
+      clearTimeout(timer);
+    }
     if (res.destroyed) return;
-    res.writeHead(answer.status ?? 200, { 'content-type': 'application/json', ...answer.headers });
-    res.end(answer.raw ?? JSON.stringify(answer.body ?? {}));
+    const payload = answer.raw ?? JSON.stringify(answer.body ?? {});
+    res.writeHead(answer.status ?? 200, {
+      'content-type': 'application/json',
+      // Announcing the whole length makes the cut-off answer visibly incomplete.
+      ...(answer.truncate ? { 'content-length': String(Buffer.byteLength(payload)) } : {}),
+      ...answer.headers,
+    });
+    if (answer.truncate) {
+      res.write(payload.slice(0, Math.floor(payload.length / 2)), () => res.destroy());
+      return;
+    }
+    res.end(payload);
   });
   server.keepAliveTimeout = 1000;
   server.listen(port, '127.0.0.1');
