@@ -1,12 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AegisContext } from '#shared/context.ts';
 import { drainDue } from '#shared/webhooks/drain.ts';
+import { DELIVERY_TIMEOUT_MS } from '#shared/webhooks/send.ts';
 import type { CliIO } from '../io.ts';
 
 /** SPEC §5: `aegis run` waits at most this long for its own run's deliveries. */
 const OWN_DELIVERIES_BUDGET_MS = 10_000;
-/** The shortest wait between rounds while this run's deliveries are not yet due again. */
-const MIN_WAIT_MS = 200;
 
 /**
  * Sends this run's webhook deliveries before the command exits, retrying
@@ -21,7 +20,6 @@ export async function sendOwnDeliveries(
   if (context.config.webhooks.length === 0) return;
   const { outbox } = await context.stores();
   const deadline = Date.now() + OWN_DELIVERIES_BUDGET_MS;
-  const signal = AbortSignal.timeout(OWN_DELIVERIES_BUDGET_MS);
   let delivered = 0;
   let failed = 0;
   for (;;) {
@@ -30,16 +28,16 @@ export async function sendOwnDeliveries(
       webhooks: context.config.webhooks,
       logger: context.logger,
       runId,
-      signal,
-      timeoutMs: Math.max(1, Math.min(10_000, deadline - Date.now())),
+      keepGoing: () => Date.now() < deadline,
+      // An attempt never outlives the budget: the command exits on time.
+      timeoutMs: Math.max(1, Math.min(DELIVERY_TIMEOUT_MS, deadline - Date.now())),
     });
     delivered += summary.delivered;
     failed += summary.failed;
     if ((await outbox.pendingCount(runId)) === 0) break;
-    const due = await outbox.nextDueAt();
-    if (due === null || due >= deadline || signal.aborted) break;
-    // nextDueAt() covers every run's deliveries: another run's overdue one must not make this a busy loop.
-    await sleep(Math.min(Math.max(MIN_WAIT_MS, due - Date.now()), deadline - Date.now()));
+    const due = await outbox.nextDueAt(runId);
+    if (due === null || due >= deadline) break;
+    await sleep(Math.max(0, due - Date.now()));
   }
   const pending = await outbox.pendingCount(runId);
   if (quiet || delivered + failed + pending === 0) return;

@@ -187,11 +187,13 @@ export class WebhookOutbox {
     return this.get(id);
   }
 
-  /** When the next pending delivery is due (epoch ms), for the worker's timer; null when none is pending. */
-  async nextDueAt(): Promise<number | null> {
-    const result = await this.#db.execute(
-      `SELECT MIN(MAX(next_attempt_at, COALESCE(claimed_until, 0))) AS due FROM webhook_deliveries WHERE status = 'pending'`,
-    );
+  /** When the next pending delivery (of one run, or of all) is due, in epoch ms; null when none is pending. */
+  async nextDueAt(runId?: string): Promise<number | null> {
+    const result = await this.#db.execute({
+      sql: `SELECT MIN(MAX(next_attempt_at, COALESCE(claimed_until, 0))) AS due FROM webhook_deliveries
+            WHERE status = 'pending' ${runId ? 'AND run_id = ?' : ''}`,
+      args: runId ? [runId] : [],
+    });
     const due = result.rows[0]?.due;
     return due === null || due === undefined ? null : Number(due);
   }
