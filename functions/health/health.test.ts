@@ -115,6 +115,11 @@ describe('health function', () => {
     try {
       const answer = await invokeHandler(handler, { path: '/health' });
       expect(answer.json).toMatchObject({ services_configured: 1, workflows_configured: 1 });
+      // It also takes the API's catch-all route: it knows every route, so a wrong method is a 405.
+      const wrongMethod = await invokeHandler(handler, { path: '/api/workflows/smoke/run' });
+      expect(wrongMethod.status).toBe(405);
+      expect(wrongMethod.headers.allow).toBe('POST');
+      expect((await invokeHandler(handler, { path: '/nothing/here' })).status).toBe(404);
     } finally {
       if (previous === undefined) delete process.env.AEGIS_CONFIG;
       else process.env.AEGIS_CONFIG = previous;
