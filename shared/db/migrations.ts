@@ -15,8 +15,10 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
       completed_at TEXT,
       duration_ms REAL
     )`,
-    // "newest N of one workflow" and retention walk this index backwards; "newest N of all" walks the primary key.
-    'CREATE INDEX runs_by_workflow ON runs (workflow_name, seq)',
+    // "Newest N of one workflow" and retention walk this index backwards (status makes it cover retention's
+    // count of finished runs); "newest N of all" walks the primary key backwards. Neither reads past the page.
+    'CREATE INDEX runs_by_workflow ON runs (workflow_name, seq, status)',
+    // markInterrupted finds the runs a dead process left without reading the others.
     `CREATE INDEX runs_running ON runs (seq) WHERE status = 'running'`,
     `CREATE TABLE run_steps (
       run_id TEXT NOT NULL,

@@ -35,7 +35,8 @@ export interface HistoryRecordDetail extends Omit<HistoryRecord, 'steps'> {
 
 export interface ListRunsOptions {
   workflow?: string | undefined;
-  limit: number;
+  /** 10 when omitted (SPEC §4). */
+  limit?: number;
   offset?: number;
 }
 
@@ -47,7 +48,9 @@ const STEP_COLUMNS =
 /**
  * The run history (SPEC §4). A run is written as `running` when it starts,
  * each step as it finishes, and the completion in one transaction with the
- * steps not yet written, so a completed run always has all its steps.
+ * steps not yet written, so a completed run always has all its steps; a run
+ * whose process died stays `running` with the steps that finished until
+ * `markInterrupted`.
  */
 export class HistoryStore {
   readonly #db: Client;
@@ -70,54 +73,76 @@ export class HistoryStore {
     await this.#db.execute(insertStep(runId, index, step));
   }
 
-  /** Completes the run with the steps not yet written (`pendingSteps`), and applies retention, in one transaction. */
+  /**
+   * Completes the run, writes its steps not yet written and applies
+   * retention, in one transaction. `pendingSteps` defaults to every step; a
+   * step already written is left as it is. The run row is created if its
+   * start was never written, and a run another process marked `interrupted`
+   * while it was still going becomes `completed`.
+   */
   async completeRun(
     result: RunResult,
-    pendingSteps: readonly { index: number; step: StepResult }[],
+    pendingSteps: readonly { index: number; step: StepResult }[] = result.steps.map(
+      (step, index) => ({ index, step }),
+    ),
   ): Promise<void> {
-    const statements: InStatement[] = pendingSteps.map(({ index, step }) =>
-      insertStep(result.run_id, index, step),
+    await this.#db.batch(
+      [
+        {
+          sql: `INSERT INTO runs (run_id, workflow_name, status, success, started_at, completed_at, duration_ms)
+                VALUES (:run_id, :workflow_name, 'completed', :success, :started_at, :completed_at, :duration_ms)
+                ON CONFLICT (run_id) DO UPDATE SET status = 'completed', success = excluded.success,
+                  completed_at = excluded.completed_at, duration_ms = excluded.duration_ms`,
+          args: {
+            run_id: result.run_id,
+            workflow_name: result.workflow_name,
+            success: result.success ? 1 : 0,
+            started_at: result.started_at,
+            completed_at: result.completed_at,
+            duration_ms: result.duration_ms,
+          },
+        },
+        ...pendingSteps.map(({ index, step }) => insertStep(result.run_id, index, step)),
+        ...(this.#maxRecordsPerWorkflow > 0
+          ? retentionStatements(result.workflow_name, this.#maxRecordsPerWorkflow)
+          : []),
+      ],
+      'write',
     );
-    statements.push({
-      sql: `UPDATE runs SET status = 'completed', success = ?, completed_at = ?, duration_ms = ? WHERE run_id = ?`,
-      args: [result.success ? 1 : 0, result.completed_at, result.duration_ms, result.run_id],
-    });
-    statements.push(...this.#retention(result.workflow_name));
-    await this.#db.batch(statements, 'write');
   }
 
-  /** Deletes a workflow's runs beyond the newest N (steps included); runs still going are left alone. */
-  #retention(workflow: string): InStatement[] {
-    if (this.#maxRecordsPerWorkflow <= 0) return [];
-    const doomed = `SELECT run_id FROM runs WHERE workflow_name = :w AND status != 'running'
-      AND seq <= (SELECT seq FROM runs WHERE workflow_name = :w ORDER BY seq DESC LIMIT 1 OFFSET :keep)`;
-    const args = { w: workflow, keep: this.#maxRecordsPerWorkflow };
-    return [
-      { sql: `DELETE FROM run_steps WHERE run_id IN (${doomed})`, args },
-      { sql: `DELETE FROM runs WHERE run_id IN (${doomed})`, args },
-    ];
-  }
-
-  /** Newest first, one query for the whole page (no query per run). */
-  async listRuns({ workflow, limit, offset = 0 }: ListRunsOptions): Promise<HistoryRecord[]> {
-    const where = workflow === undefined ? '' : 'WHERE workflow_name = :workflow';
-    const result = await this.#db.execute({
-      sql: `SELECT ${RUN_COLUMNS}, ${STEP_COLUMNS}
-            FROM (SELECT * FROM runs ${where} ORDER BY seq DESC LIMIT :limit OFFSET :offset) AS r
-            LEFT JOIN run_steps AS s ON s.run_id = r.run_id
-            ORDER BY r.seq DESC, s.step_index`,
-      args: workflow === undefined ? { limit, offset } : { workflow, limit, offset },
+  /**
+   * Newest first (`limit` 10 by default), in one query whatever the page
+   * size: the page is cut by walking an index backwards, and each of its runs
+   * carries its steps as one JSON array, read through the steps' primary key.
+   */
+  async listRuns(options: ListRunsOptions): Promise<HistoryRecord[]> {
+    const result = await this.#db.execute(listRunsStatement(options));
+    return result.rows.map((row) => {
+      const steps = (JSON.parse(String(row.steps)) as StepTuple[])
+        .sort((a, b) => a[0] - b[0])
+        .map(
+          ([
+            ,
+            step_type,
+            service,
+            success,
+            skipped,
+            duration_ms,
+            error,
+            attempts,
+          ]): HistoryStep => ({
+            step_type,
+            service,
+            success: success === 1,
+            skipped: skipped === 1,
+            duration_ms,
+            error,
+            attempts,
+          }),
+        );
+      return { ...toRecord(row), step_count: steps.length, steps };
     });
-    const records: HistoryRecord[] = [];
-    for (const row of result.rows) {
-      const last = records[records.length - 1];
-      const current: HistoryRecord =
-        last !== undefined && last.run_id === row.run_id ? last : toRecord(row);
-      if (current !== last) records.push(current);
-      if (row.step_index !== null) current.steps.push(toStep(row));
-    }
-    for (const record of records) record.step_count = record.steps.length;
-    return records;
   }
 
   async getRun(runId: string): Promise<HistoryRecordDetail | null> {
@@ -148,10 +173,49 @@ export class HistoryStore {
   }
 }
 
+/** A step as `listRuns` reads it: `[step_index, step_type, service, success, skipped, duration_ms, error, attempts]`. */
+type StepTuple = [number, StepType, string, number, number, number, string | null, number];
+
+/** The one statement behind `listRuns`, exported so that tests can read its query plan. */
+export function listRunsStatement({
+  workflow,
+  limit = 10,
+  offset = 0,
+}: ListRunsOptions): InStatement {
+  return {
+    sql: `SELECT ${RUN_COLUMNS}, (
+            SELECT json_group_array(json_array(s.step_index, s.step_type, s.service, s.success, s.skipped,
+              s.duration_ms, s.error, s.attempts))
+            FROM run_steps AS s WHERE s.run_id = r.run_id) AS steps
+          FROM runs AS r ${workflow === undefined ? '' : 'WHERE r.workflow_name = :workflow'}
+          ORDER BY r.seq DESC LIMIT :limit OFFSET :offset`,
+    args: workflow === undefined ? { limit, offset } : { workflow, limit, offset },
+  };
+}
+
+/**
+ * Deletes a workflow's finished runs beyond the newest `keep`, steps first.
+ * Runs still going neither count nor go, so a run that finishes while a newer
+ * one is running is kept. Exported so that tests can read the query plans.
+ */
+export function retentionStatements(workflow: string, keep: number): InStatement[] {
+  const doomed = `workflow_name = :w AND status != 'running' AND seq <= (
+    SELECT seq FROM runs WHERE workflow_name = :w AND status != 'running' ORDER BY seq DESC LIMIT 1 OFFSET :keep)`;
+  const args = { w: workflow, keep };
+  return [
+    {
+      sql: `DELETE FROM run_steps WHERE run_id IN (SELECT run_id FROM runs WHERE ${doomed})`,
+      args,
+    },
+    { sql: `DELETE FROM runs WHERE ${doomed}`, args },
+  ];
+}
+
+/** A step's row; writing it again (a retry of a write that did land) changes nothing. */
 function insertStep(runId: string, index: number, step: StepResult): InStatement {
   return {
     sql: `INSERT INTO run_steps (run_id, step_index, step_type, service, success, skipped, duration_ms, error, attempts, attempt_details, data)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, step_index) DO NOTHING`,
     args: [
       runId,
       index,

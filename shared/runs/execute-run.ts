@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { AegisConfig, WorkflowConfig } from '../config/schema.ts';
 import type { Environment } from '../env.ts';
 import { errorMessage, NotFoundError } from '../errors.ts';
@@ -28,10 +29,12 @@ export interface ExecuteRunOptions {
 }
 
 /** The one place a workflow is run and recorded, whoever asked: the API, the CLI or a handler. */
-export function executeRun(key: string, options: ExecuteRunOptions): Promise<RunResult> {
+export async function executeRun(key: string, options: ExecuteRunOptions): Promise<RunResult> {
   const workflow = findWorkflow(options.config, key);
+  const runId = randomUUID();
   return runWorkflow({
     key,
+    runId,
     workflow,
     services: options.config.services,
     env: options.env,
@@ -42,6 +45,7 @@ export function executeRun(key: string, options: ExecuteRunOptions): Promise<Run
     onObserverError: (error) =>
       options.logger.error('recording the run failed', {
         workflow: key,
+        run_id: runId,
         error: errorMessage(error),
       }),
   });
