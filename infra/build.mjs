@@ -4,11 +4,11 @@
 //   node infra/build.mjs lambda   dist/lambda/<function>/index.mjs: one bundle per function
 //                                 (--outdir DIR builds them elsewhere, --quiet prints nothing)
 import { existsSync } from 'node:fs';
-import { chmod, cp, mkdir, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
-import { LAMBDA_ALIASES, LAMBDA_PLUGINS } from './lambda-resolve.mjs';
+import { LAMBDA_ALIASES, LAMBDA_PLUGINS, SLIMMING_PLUGINS } from './lambda-resolve.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const target = process.argv[2] ?? 'cli';
@@ -17,9 +17,19 @@ const target = process.argv[2] ?? 'cli';
 const requireShim =
   "import { createRequire as __aegisCreateRequire } from 'node:module'; const require = __aegisCreateRequire(import.meta.url);";
 
+/** Writes esbuild's in-memory outputs through a temporary file and a rename, so a reader never sees half a file. */
+async function writeAtomically(outputFiles) {
+  for (const file of outputFiles) {
+    const temporary = `${file.path}.${process.pid}.tmp`;
+    await mkdir(dirname(file.path), { recursive: true });
+    await writeFile(temporary, file.contents);
+    if (file.path.endsWith('.mjs')) await chmod(temporary, 0o755);
+    await rename(temporary, file.path);
+  }
+}
+
 async function buildCli() {
-  await rm(join(root, 'dist', 'aegis.mjs'), { force: true });
-  await esbuild.build({
+  const result = await esbuild.build({
     entryPoints: [join(root, 'local-host', 'main.ts')],
     outfile: join(root, 'dist', 'aegis.mjs'),
     bundle: true,
@@ -28,16 +38,22 @@ async function buildCli() {
     target: 'node20',
     // The native libSQL binding is loaded at run time from node_modules; everything else is in the bundle.
     external: ['libsql'],
+    plugins: SLIMMING_PLUGINS,
+    // Minified to start faster (and keep the image's own layers small); names and a source map keep errors readable.
+    minify: true,
+    keepNames: true,
     banner: { js: `#!/usr/bin/env node\n${requireShim}` },
     sourcemap: 'linked',
+    write: false,
     logLevel: 'warning',
   });
-  await chmod(join(root, 'dist', 'aegis.mjs'), 0o755);
-  await rm(join(root, 'dist', 'dashboard'), { recursive: true, force: true });
-  await mkdir(join(root, 'dist'), { recursive: true });
-  await cp(join(root, 'local-host', 'dashboard'), join(root, 'dist', 'dashboard'), {
-    recursive: true,
-  });
+  await writeAtomically(result.outputFiles);
+  // The dashboard beside the bundle: copied aside, then swapped in.
+  const dashboard = join(root, 'dist', 'dashboard');
+  const incoming = `${dashboard}.${process.pid}.tmp`;
+  await cp(join(root, 'local-host', 'dashboard'), incoming, { recursive: true });
+  await rm(dashboard, { recursive: true, force: true });
+  await rename(incoming, dashboard);
 }
 
 /** Every folder of functions/ with a handler.ts is a Lambda function. */

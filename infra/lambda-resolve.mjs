@@ -85,16 +85,14 @@ const withoutDoubleByteTables = {
     build.onLoad(
       { filter: /[\\/]iconv-lite[\\/]encodings[\\/]tables[\\/][^\\/]+\.json$/ },
       (args) => ({
-        contents: `throw new Error(${JSON.stringify(`the encoding table ${basename(args.path)} is not part of the Lambda bundle`)});`,
+        contents: `throw new Error(${JSON.stringify(`the encoding table ${basename(args.path)} is not part of the bundle`)});`,
         loader: 'js',
       }),
     );
   },
 };
 
-export const LAMBDA_PLUGINS = [
-  forbidNativeLibsql,
-  webSocketFromNode,
-  zodEnglishOnly,
-  withoutDoubleByteTables,
-];
+/** What every bundle leaves out: the CLI's and the Lambda functions'. */
+export const SLIMMING_PLUGINS = [zodEnglishOnly, withoutDoubleByteTables];
+
+export const LAMBDA_PLUGINS = [forbidNativeLibsql, webSocketFromNode, ...SLIMMING_PLUGINS];
