@@ -7,4 +7,7 @@ import { createHealthApp, routes } from './app.ts';
  * template also sends the API's catch-all route here, so it knows every
  * route: a known path with the wrong method is a 405, an unknown one a 404.
  */
-export const handler = lambdaHandler(createHealthApp, [...routes, ...Object.values(API_ROUTES).flat()]);
+export const handler = lambdaHandler(createHealthApp, [
+  ...routes,
+  ...Object.values(API_ROUTES).flat(),
+]);
