@@ -1,7 +1,6 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: config texts hold ${VAR} references on purpose
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { z } from 'zod';
@@ -13,30 +12,13 @@ import {
   webhookSchema,
   workflowSchema,
 } from '#shared/config/schema.ts';
-import { runAegis } from '#test/support/cli-process.ts';
+import { runAegis, runAegisInProcess } from '#test/support/cli-process.ts';
 import { tempDir, writeConfig } from '#test/support/temp.ts';
-import { runCli } from '../cli.ts';
 
 const EXAMPLE = join(import.meta.dirname, '..', '..', '.aegis.yaml.example');
 
 /** Runs `aegis …` in-process and collects what it prints. */
-async function aegis(
-  args: string[],
-  { cwd, env = {} }: { cwd: string; env?: Record<string, string | undefined> },
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const collect = () => {
-    const stream = new PassThrough();
-    let text = '';
-    stream.on('data', (chunk: Buffer) => {
-      text += chunk.toString('utf8');
-    });
-    return { stream, text: () => text };
-  };
-  const stdout = collect();
-  const stderr = collect();
-  const code = await runCli(args, { stdout: stdout.stream, stderr: stderr.stream, env, cwd });
-  return { code, stdout: stdout.text(), stderr: stderr.text() };
-}
+const aegis = runAegisInProcess;
 
 /** Whether a `.aegis.yaml` sits above `dir`, where the search would find it. */
 function strayConfigAbove(dir: string): boolean {

@@ -1,31 +1,20 @@
 import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { Writable } from 'node:stream';
-import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { parseConfig } from '#shared/config/load.ts';
 import { openStores } from '#shared/stores.ts';
 import type { RunResult } from '#shared/workflow/types.ts';
-import { runAegis } from '#test/support/cli-process.ts';
+import { runAegis, runAegisInProcess } from '#test/support/cli-process.ts';
 import {
   BUG_TRACKER_ROUTES,
   QA_AGENT_ROUTES,
   type StubRoute,
-  type StubService,
-  startStub,
+  stubForTest,
 } from '#test/support/stub-service.ts';
 import { servicesYaml, tempDir, writeConfig } from '#test/support/temp.ts';
-import { runCli } from '../cli.ts';
 
-const stubs: StubService[] = [];
-afterEach(async () => {
-  await Promise.all(stubs.splice(0).map((stub) => stub.close()));
-});
-
-async function stub(routes: Record<string, StubRoute>): Promise<StubService> {
-  const started = await startStub(routes);
-  stubs.push(started);
-  return started;
-}
+/** Each stub lives for the test that starts it. */
+const stub = stubForTest;
 
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/;
 
@@ -61,29 +50,9 @@ const FULL = `  full:
       - {type: discover, service: qaagent}
 `;
 
-/** Runs the CLI in-process, collecting what it writes. */
-async function cli(args: string[], cwd: string, env: Record<string, string | undefined> = {}) {
-  let stdout = '';
-  let stderr = '';
-  const sink = (append: (text: string) => void) =>
-    new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        append(chunk.toString('utf8'));
-        callback();
-      },
-    });
-  const code = await runCli(args, {
-    stdout: sink((t) => {
-      stdout += t;
-    }),
-    stderr: sink((t) => {
-      stderr += t;
-    }),
-    env,
-    cwd,
-  });
-  return { code, stdout, stderr };
-}
+/** Runs the CLI in-process (it counts toward coverage), collecting what it writes. */
+const cli = (args: string[], cwd: string, env: Record<string, string | undefined> = {}) =>
+  runAegisInProcess(args, { cwd, env });
 
 async function historyOf(yaml: string, dir: string, env: Record<string, string>) {
   const { config } = parseConfig(yaml, join(dir, '.aegis.yaml'), env, dir);

@@ -1,12 +1,10 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '#shared/config/load.ts';
 import { apiGatewayEvent } from '#shared/http-api/apigw-event.ts';
 import { openStores } from '#shared/stores.ts';
-import { AEGIS_BIN, runAegis } from '#test/support/cli-process.ts';
+import { runAegis, spawnAegis } from '#test/support/cli-process.ts';
 import { eventually } from '#test/support/host.ts';
 import { QA_AGENT_ROUTES, type StubService, startStub } from '#test/support/stub-service.ts';
 import { tempDir, writeConfig } from '#test/support/temp.ts';
@@ -24,30 +22,19 @@ workflows:
   smoke: { name: Smoke, steps: [{ type: discover, service: qaagent }] }
 `;
 
-/** Starts `aegis serve` as a process on a free port and waits for its first log line. */
+/** Starts `aegis serve` as a process on a free port and waits until it listens. */
 async function serve(args: string[], cwd: string, env: Record<string, string> = {}) {
-  const child = spawn(
-    process.execPath,
-    [AEGIS_BIN, 'serve', '--host', '127.0.0.1', '--port', '0', ...args],
-    {
-      cwd,
-      env: { PATH: process.env.PATH ?? '', ...env },
-    },
-  );
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString('utf8');
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString('utf8');
+  const running = spawnAegis(['serve', '--host', '127.0.0.1', '--port', '0', ...args], {
+    cwd,
+    env,
+    timeoutMs: 60_000,
   });
   const url = await eventually(
-    () => /"url":"(http:\/\/[^"]+)"/.exec(stdout)?.[1],
+    () => /"url":"(http:\/\/[^"]+)"/.exec(running.stdout())?.[1],
     10_000,
-    `aegis serve to listen (stderr: ${stderr})`,
+    `aegis serve to listen (stderr: ${running.stderr()})`,
   );
-  return { child, url, stdout: () => stdout, stderr: () => stderr };
+  return { ...running, url };
 }
 
 describe('aegis serve, healthcheck and invoke as processes', () => {
@@ -63,7 +50,7 @@ describe('aegis serve, healthcheck and invoke as processes', () => {
     expect(run.success).toBe(true);
 
     host.child.kill('SIGTERM');
-    const [code] = (await once(host.child, 'exit')) as [number];
+    const code = await host.exited;
     expect(code).toBe(0);
     const lines = host.stdout().trim().split('\n');
     for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
@@ -78,7 +65,7 @@ describe('aegis serve, healthcheck and invoke as processes', () => {
     expect(health).toMatchObject({ status: 'ok', services_configured: 0, workflows_configured: 0 });
     expect(host.stderr()).toMatch(/no \.aegis\.yaml found .*built-in defaults/);
     host.child.kill('SIGINT');
-    expect((await once(host.child, 'exit'))[0]).toBe(0);
+    expect(await host.exited).toBe(0);
   });
 
   it('refuses to start, naming the path, when the history cannot be written', async () => {
@@ -152,7 +139,7 @@ describe('aegis serve, healthcheck and invoke as processes', () => {
       await fetch(`${host.url}/api/workflows/smoke/run`, { method: 'POST' })
     ).json()) as { run_id: string };
     host.child.kill('SIGTERM');
-    await once(host.child, 'exit');
+    await host.exited;
     // Assess
     const viaHandler = (JSON.parse(invoked.stdout) as { body: { run_id: string } }).body.run_id;
     const viaCli = (JSON.parse(cli.stdout) as { run_id: string }).run_id;

@@ -1,22 +1,12 @@
 import { dirname } from 'node:path';
-import { Writable } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ServiceListing } from '#shared/services/listing.ts';
-import { runAegis } from '#test/support/cli-process.ts';
-import { type StubRoute, type StubService, startStub } from '#test/support/stub-service.ts';
+import { runAegis, runAegisInProcess } from '#test/support/cli-process.ts';
+import { type StubRoute, startStub, stubForTest } from '#test/support/stub-service.ts';
 import { tempDir, writeConfig } from '#test/support/temp.ts';
-import { runCli } from '../cli.ts';
 
-const stubs: StubService[] = [];
-afterEach(async () => {
-  await Promise.all(stubs.splice(0).map((stub) => stub.close()));
-});
-
-async function stub(routes: Record<string, StubRoute>): Promise<StubService> {
-  const started = await startStub(routes);
-  stubs.push(started);
-  return started;
-}
+/** Each stub lives for the test that starts it. */
+const stub = stubForTest;
 
 const OK: Record<string, StubRoute> = { 'GET /health': { body: { status: 'ok' } } };
 
@@ -31,28 +21,9 @@ function project(services: Record<string, string>): string {
   return dirname(writeConfig(yaml));
 }
 
-async function cli(args: string[], cwd: string, env: Record<string, string | undefined> = {}) {
-  let stdout = '';
-  let stderr = '';
-  const sink = (append: (text: string) => void) =>
-    new Writable({
-      write(chunk: Buffer, _encoding, callback) {
-        append(chunk.toString('utf8'));
-        callback();
-      },
-    });
-  const code = await runCli(args, {
-    stdout: sink((t) => {
-      stdout += t;
-    }),
-    stderr: sink((t) => {
-      stderr += t;
-    }),
-    env,
-    cwd,
-  });
-  return { code, stdout, stderr };
-}
+/** Runs the CLI in-process (it counts toward coverage), collecting what it writes. */
+const cli = (args: string[], cwd: string, env: Record<string, string | undefined> = {}) =>
+  runAegisInProcess(args, { cwd, env });
 
 describe('aegis status (a real process)', () => {
   it('prints a table of name, URL, status and latency and exits 0 when all are healthy', async () => {

@@ -1,19 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ServiceConfig } from '#shared/config/schema.ts';
-import { type StubRoute, type StubService, startStub } from '#test/support/stub-service.ts';
+import { startStub, stubForTest } from '#test/support/stub-service.ts';
 import { checkAllServices, checkServiceHealth } from './health.ts';
 import { serviceListing } from './listing.ts';
 
-const stubs: StubService[] = [];
-afterEach(async () => {
-  await Promise.all(stubs.splice(0).map((stub) => stub.close()));
-});
-
-async function stub(routes: Record<string, StubRoute>): Promise<StubService> {
-  const started = await startStub(routes);
-  stubs.push(started);
-  return started;
-}
+/** Each stub lives for the test that starts it. */
+const stub = stubForTest;
 
 function service(url: string, extra: Partial<ServiceConfig> = {}): ServiceConfig {
   return {

@@ -1,6 +1,6 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ServiceConfig } from '#shared/config/schema.ts';
-import { type StubService, startStub } from '#test/support/stub-service.ts';
+import { startStub, stubForTest } from '#test/support/stub-service.ts';
 import {
   callServiceJson,
   describeTransportError,
@@ -9,16 +9,8 @@ import {
   serviceUrl,
 } from './http.ts';
 
-const stubs: StubService[] = [];
-afterEach(async () => {
-  await Promise.all(stubs.splice(0).map((stub) => stub.close()));
-});
-
-async function stub(routes: Parameters<typeof startStub>[0]): Promise<StubService> {
-  const started = await startStub(routes);
-  stubs.push(started);
-  return started;
-}
+/** Each stub lives for the test that starts it. */
+const stub = stubForTest;
 
 /** A URL nothing listens on: a stub's, after it closed. */
 async function refusedUrl(): Promise<string> {

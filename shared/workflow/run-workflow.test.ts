@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { StepConfig } from '#shared/config/schema.ts';
 import type { AegisEvent } from '#shared/events/types.ts';
 import {
@@ -6,23 +6,15 @@ import {
   QA_AGENT_ROUTES,
   type StubAnswer,
   type StubRoute,
-  type StubService,
   startStub,
+  stubForTest,
 } from '#test/support/stub-service.ts';
 import { configFrom } from '#test/support/temp.ts';
 import { batchesOf, type RunObserver, runWorkflow } from './run-workflow.ts';
 import type { RunResult, StepResult } from './types.ts';
 
-const stubs: StubService[] = [];
-afterEach(async () => {
-  await Promise.all(stubs.splice(0).map((stub) => stub.close()));
-});
-
-async function stub(routes: Record<string, StubRoute>): Promise<StubService> {
-  const started = await startStub(routes);
-  stubs.push(started);
-  return started;
-}
+/** Each stub lives for the test that starts it. */
+const stub = stubForTest;
 
 interface RunOptions {
   observers?: RunObserver[];

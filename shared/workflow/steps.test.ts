@@ -1,26 +1,17 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Environment } from '#shared/env.ts';
 import {
   BUG_TRACKER_ROUTES,
   QA_AGENT_ROUTES,
-  type StubRoute,
-  type StubService,
   startStub,
+  stubForTest,
 } from '#test/support/stub-service.ts';
 import { configFrom } from '#test/support/temp.ts';
 import { runWorkflow } from './run-workflow.ts';
 import type { RunResult } from './types.ts';
 
-const stubs: StubService[] = [];
-afterEach(async () => {
-  await Promise.all(stubs.splice(0).map((stub) => stub.close()));
-});
-
-async function stub(routes: Record<string, StubRoute>): Promise<StubService> {
-  const started = await startStub(routes);
-  stubs.push(started);
-  return started;
-}
+/** Each stub lives for the test that starts it. */
+const stub = stubForTest;
 
 /** Runs one workflow of `steps` over services given as URLs or config objects, through the real config schema. */
 async function run(

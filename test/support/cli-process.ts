@@ -1,5 +1,7 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { runCli } from '#local-host/cli.ts';
 
 export const AEGIS_BIN = join(import.meta.dirname, '..', '..', 'dist', 'aegis.mjs');
 
@@ -9,30 +11,76 @@ export interface ProcessResult {
   stderr: string;
 }
 
-/** Runs the built `aegis` as a child process, as a user's shell would. */
-export function runAegis(
+export interface SpawnOptions {
+  cwd?: string;
+  env?: Record<string, string | undefined>;
+  /** Killed (SIGKILL) if still running after this long. */
+  timeoutMs?: number;
+}
+
+/** A running `aegis` process, with what it has printed so far. */
+export interface RunningAegis {
+  child: ChildProcessWithoutNullStreams;
+  stdout: () => string;
+  stderr: () => string;
+  /** Resolves with the exit code once the process has ended and its output is read. */
+  exited: Promise<number | null>;
+}
+
+/** Starts the built `aegis` as a child process, as a user's shell would, with a clean environment. */
+export function spawnAegis(
   args: readonly string[],
-  options: { cwd?: string; env?: Record<string, string | undefined>; timeoutMs?: number } = {},
-): Promise<ProcessResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [AEGIS_BIN, ...args], {
-      cwd: options.cwd,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString('utf8');
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString('utf8');
-    });
-    const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 15_000);
+  { cwd, env, timeoutMs = 15_000 }: SpawnOptions = {},
+): RunningAegis {
+  const child = spawn(process.execPath, [AEGIS_BIN, ...args], {
+    cwd,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString('utf8');
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString('utf8');
+  });
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const exited = new Promise<number | null>((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr });
+      resolve(code);
     });
   });
+  return { child, stdout: () => stdout, stderr: () => stderr, exited };
+}
+
+/** Runs the built `aegis` to its end. */
+export async function runAegis(
+  args: readonly string[],
+  options: SpawnOptions = {},
+): Promise<ProcessResult> {
+  const running = spawnAegis(args, options);
+  running.child.stdin.end();
+  const code = await running.exited;
+  return { code, stdout: running.stdout(), stderr: running.stderr() };
+}
+
+/** Runs `aegis …` in-process (so it counts toward coverage) and collects what it prints. */
+export async function runAegisInProcess(
+  args: readonly string[],
+  { cwd, env = {} }: { cwd: string; env?: Record<string, string | undefined> },
+): Promise<ProcessResult & { code: number }> {
+  const collect = () => {
+    const stream = new PassThrough();
+    let text = '';
+    stream.on('data', (chunk: Buffer) => {
+      text += chunk.toString('utf8');
+    });
+    return { stream, text: () => text };
+  };
+  const stdout = collect();
+  const stderr = collect();
+  const code = await runCli(args, { stdout: stdout.stream, stderr: stderr.stream, env, cwd });
+  return { code, stdout: stdout.text(), stderr: stderr.text() };
 }

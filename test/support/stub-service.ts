@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { onTestFinished } from 'vitest';
 
 /** A request a stub received. */
 export interface RecordedRequest {
@@ -160,4 +161,11 @@ export async function startStub(
         server.close(() => resolve());
       }),
   };
+}
+
+/** A stub for one test: started now, closed when the test ends. */
+export async function stubForTest(routes: Record<string, StubRoute> = {}): Promise<StubService> {
+  const stub = await startStub(routes);
+  onTestFinished(() => stub.close());
+  return stub;
 }
