@@ -1,31 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createApiHandler } from '#shared/http-api/lambda.ts';
 import { testContext } from '#test/support/context.ts';
 import { invokeHandler } from '#test/support/invoke.ts';
-import {
-  BUG_TRACKER_ROUTES,
-  QA_AGENT_ROUTES,
-  type StubService,
-  startStub,
-} from '#test/support/stub-service.ts';
+import { QA_AGENT_ROUTES, qaStubsForFile } from '#test/support/stub-service.ts';
 import { createWorkflowsApp, routes } from './app.ts';
 
-let qa: StubService;
-let bugs: StubService;
-beforeAll(async () => {
-  qa = await startStub(QA_AGENT_ROUTES);
-  bugs = await startStub(BUG_TRACKER_ROUTES);
-});
-afterAll(async () => {
-  await qa.close();
-  await bugs.close();
-});
+const stubs = qaStubsForFile();
 
 const config = (extra = '') => `
 ${extra}
 services:
-  qaagent: { name: QA Agent, url: "${qa.url}" }
-  bugalizer: { name: Bug tracker, url: "${bugs.url}" }
+  qaagent: { name: QA Agent, url: "${stubs.qa.url}" }
+  bugalizer: { name: Bug tracker, url: "${stubs.bugs.url}" }
 workflows:
   full_pipeline:
     name: Full QA Pipeline
@@ -160,7 +146,7 @@ describe('workflows function', () => {
 
   it('answers 200 with the result when the run fails', async () => {
     const { handler } = workflowsHandler();
-    qa.route('GET /api/routes', { status: 503 });
+    stubs.qa.route('GET /api/routes', { status: 503 });
     try {
       const answer = await invokeHandler(handler, {
         method: 'POST',
@@ -172,7 +158,7 @@ describe('workflows function', () => {
         steps: [{ error: 'qaagent GET /api/routes: HTTP 503' }],
       });
     } finally {
-      qa.route('GET /api/routes', QA_AGENT_ROUTES['GET /api/routes'] ?? {});
+      stubs.qa.route('GET /api/routes', QA_AGENT_ROUTES['GET /api/routes'] ?? {});
     }
   });
 

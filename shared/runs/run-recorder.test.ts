@@ -1,36 +1,22 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AegisConfig } from '#shared/config/schema.ts';
 import type { HistoryRecord } from '#shared/history/history-store.ts';
 import type { Stores } from '#shared/stores.ts';
 import type { RunObserver } from '#shared/workflow/run-workflow.ts';
 import type { RunResult } from '#shared/workflow/types.ts';
-import {
-  BUG_TRACKER_ROUTES,
-  QA_AGENT_ROUTES,
-  type StubService,
-  startStub,
-} from '#test/support/stub-service.ts';
+import { qaStubsForFile } from '#test/support/stub-service.ts';
 import { captureLogger, configFrom, tempStores } from '#test/support/temp.ts';
 import { executeRun } from './execute-run.ts';
 
-let qa: StubService;
-let bugs: StubService;
-beforeAll(async () => {
-  qa = await startStub(QA_AGENT_ROUTES);
-  bugs = await startStub(BUG_TRACKER_ROUTES);
-});
-afterAll(async () => {
-  await qa.close();
-  await bugs.close();
-});
+const stubs = qaStubsForFile();
 
 function yaml(extra = ''): string {
   return `
 event_log_size: 1000
 ${extra}
 services:
-  qaagent: { name: QA Agent, url: "${qa.url}" }
-  bugalizer: { name: Bug tracker, url: "${bugs.url}" }
+  qaagent: { name: QA Agent, url: "${stubs.qa.url}" }
+  bugalizer: { name: Bug tracker, url: "${stubs.bugs.url}" }
 workflows:
   full_pipeline:
     name: Full QA Pipeline

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { onTestFinished } from 'vitest';
+import { afterAll, beforeAll, onTestFinished } from 'vitest';
 
 /** A request a stub received. */
 export interface RecordedRequest {
@@ -168,4 +168,18 @@ export async function stubForTest(routes: Record<string, StubRoute> = {}): Promi
   const stub = await startStub(routes);
   onTestFinished(() => stub.close());
   return stub;
+}
+
+/** The stand-in QA agent and bug tracker, started before a file's tests and closed after them. */
+export function qaStubsForFile(): { readonly qa: StubService; readonly bugs: StubService } {
+  const stubs = {} as { qa: StubService; bugs: StubService };
+  beforeAll(async () => {
+    stubs.qa = await startStub(QA_AGENT_ROUTES);
+    stubs.bugs = await startStub(BUG_TRACKER_ROUTES);
+  });
+  afterAll(async () => {
+    await stubs.qa?.close();
+    await stubs.bugs?.close();
+  });
+  return stubs;
 }
