@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { send } from '#shared/http-client.ts';
 import { describeTransportError } from '#shared/services/http.ts';
 import { type CliIO, EXIT } from '../io.ts';
 
@@ -8,8 +9,8 @@ const TIMEOUT_MS = 5_000;
 /** Exit 0 only when `GET url` answers 200: the container's HEALTHCHECK, which has no shell or curl. */
 export async function healthcheckCommand(io: CliIO, url: string): Promise<number> {
   try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(TIMEOUT_MS) });
-    await response.arrayBuffer().catch(() => undefined);
+    const response = await send(url, { signal: AbortSignal.timeout(TIMEOUT_MS) });
+    response.discard();
     if (response.status === 200) {
       io.stdout.write(`healthy: ${url} answered 200\n`);
       return EXIT.ok;

@@ -1,5 +1,6 @@
 import type { ServiceConfig } from '../config/schema.ts';
 import type { Environment } from '../env.ts';
+import { send } from '../http-client.ts';
 import { describeTransportError, serviceHeaders, serviceUrl } from './http.ts';
 
 export const HEALTH_STATUSES = ['healthy', 'unhealthy', 'unreachable', 'timeout'] as const;
@@ -30,13 +31,14 @@ export async function checkServiceHealth(
 ): Promise<ServiceHealth> {
   const started = performance.now();
   const latency = () => Math.round((performance.now() - started) * 10) / 10;
+  // Node fires a longer timer at once, so a huge --timeout would mean "no time at all".
+  const signal = AbortSignal.timeout(Math.min(timeoutMs, MAX_TIMER_MS));
   try {
-    const response = await fetch(serviceUrl(service, service.health_endpoint), {
+    const response = await send(serviceUrl(service, service.health_endpoint), {
       headers: serviceHeaders(service, env),
-      // Node fires a longer timer at once, so a huge --timeout would mean "no time at all".
-      signal: AbortSignal.timeout(Math.min(timeoutMs, MAX_TIMER_MS)),
+      signal,
     });
-    await response.arrayBuffer().catch(() => undefined);
+    response.discard();
     const healthy = response.ok;
     return {
       service: key,
@@ -47,7 +49,7 @@ export async function checkServiceHealth(
       error: healthy ? null : `HTTP ${response.status}`,
     };
   } catch (error) {
-    const timedOut = error instanceof Error && error.name === 'TimeoutError';
+    const timedOut = signal.aborted;
     return {
       service: key,
       healthy: false,

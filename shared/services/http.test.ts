@@ -167,21 +167,24 @@ describe('callServiceJson', () => {
 });
 
 describe('describeTransportError', () => {
-  const fetchFailed = (code: string) =>
-    Object.assign(new TypeError('fetch failed'), { cause: { code, message: `${code} detail` } });
+  const transportError = (code: string) => Object.assign(new Error(`${code} detail`), { code });
 
   it.each([
     ['ECONNREFUSED', 'connection refused'],
     ['ENOTFOUND', 'host not found'],
     ['EAI_AGAIN', 'host not found'],
     ['ECONNRESET', 'connection reset'],
-    ['UND_ERR_SOCKET', 'connection reset'],
     ['EHOSTUNREACH', 'host unreachable'],
     ['ENETUNREACH', 'host unreachable'],
-    ['UND_ERR_HEADERS_TIMEOUT', 'timed out'],
-    ['UND_ERR_BODY_TIMEOUT', 'timed out'],
   ])('words %s as "%s"', (code, words) => {
-    expect(describeTransportError(fetchFailed(code))).toBe(words);
+    expect(describeTransportError(transportError(code))).toBe(words);
+  });
+
+  it('reads the code from a wrapped cause too', () => {
+    const wrapped = Object.assign(new TypeError('request failed'), {
+      cause: { code: 'ECONNREFUSED' },
+    });
+    expect(describeTransportError(wrapped)).toBe('connection refused');
   });
 
   it('words aborts and timeouts as "timed out"', () => {
@@ -190,7 +193,11 @@ describe('describeTransportError', () => {
   });
 
   it("falls back to the cause's message, then the error's own", () => {
-    expect(describeTransportError(fetchFailed('EWHATEVER'))).toBe('EWHATEVER detail');
+    const wrapped = Object.assign(new TypeError('request failed'), {
+      cause: { code: 'EWHATEVER', message: 'EWHATEVER detail' },
+    });
+    expect(describeTransportError(wrapped)).toBe('EWHATEVER detail');
+    expect(describeTransportError(transportError('EWHATEVER'))).toBe('EWHATEVER detail');
     expect(describeTransportError(new Error('plain'))).toBe('plain');
     expect(describeTransportError('a string')).toBe('a string');
   });

@@ -1,27 +1,25 @@
 import type { ServiceConfig } from '../config/schema.ts';
 import { type Environment, readEnv } from '../env.ts';
+import { type ClientResponse, send } from '../http-client.ts';
 
 /** A failed call to a QA service; the message names service, method, path and cause. */
 export class ServiceCallError extends Error {}
 
-/** Transport failures in words a user can act on (`connection refused`), not `fetch failed`. */
+/** Transport failures in words a user can act on (`connection refused`), not `ECONNREFUSED 127.0.0.1:9`. */
 export function describeTransportError(error: unknown): string {
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  switch (cause?.code) {
+  const failure = error as { code?: string; cause?: { code?: string; message?: string } };
+  const cause = failure.cause;
+  switch (failure.code ?? cause?.code) {
     case 'ECONNREFUSED':
       return 'connection refused';
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
       return 'host not found';
     case 'ECONNRESET':
-    case 'UND_ERR_SOCKET':
       return 'connection reset';
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
       return 'host unreachable';
-    case 'UND_ERR_HEADERS_TIMEOUT':
-    case 'UND_ERR_BODY_TIMEOUT':
-      return 'timed out';
   }
   if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError'))
     return 'timed out';
@@ -56,20 +54,20 @@ export interface ServiceCall {
 /** Calls a QA service and returns its JSON answer; anything else is a ServiceCallError. */
 export async function callServiceJson(call: ServiceCall): Promise<unknown> {
   const where = `${call.key} ${call.method} ${call.path}`;
-  let response: Response;
+  let response: ClientResponse;
   try {
-    response = await fetch(serviceUrl(call.service, call.path), {
+    response = await send(serviceUrl(call.service, call.path), {
       method: call.method,
       headers: serviceHeaders(call.service, call.env),
       ...(call.body === undefined ? {} : { body: JSON.stringify(call.body) }),
-      ...(call.signal ? { signal: call.signal } : {}),
+      signal: call.signal,
     });
   } catch (error) {
     throw new ServiceCallError(`${where}: ${describeTransportError(error)}`);
   }
   if (!response.ok) {
     // The status is the cause; the body is not read, so a broken one cannot hide it.
-    await response.body?.cancel().catch(() => undefined);
+    response.discard();
     throw new ServiceCallError(`${where}: HTTP ${response.status}`);
   }
   const text = await response.text().catch((error: unknown) => {

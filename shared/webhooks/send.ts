@@ -1,3 +1,4 @@
+import { send } from '../http-client.ts';
 import { describeTransportError } from '../services/http.ts';
 import { PACKAGE_VERSION } from '../version.ts';
 import type { ClaimedDelivery } from './outbox.ts';
@@ -37,14 +38,13 @@ export async function sendDelivery(
   const timeout = AbortSignal.timeout(options.timeoutMs ?? DELIVERY_TIMEOUT_MS);
   const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
   try {
-    const response = await fetch(delivery.url, {
+    const response = await send(delivery.url, {
       method: 'POST',
       headers,
       body: delivery.payload,
-      redirect: 'manual',
       signal,
     });
-    await response.arrayBuffer().catch(() => undefined);
+    response.discard();
     const ok = response.status >= 200 && response.status < 300;
     const redirect = response.status >= 300 && response.status < 400;
     return {
@@ -54,11 +54,11 @@ export async function sendDelivery(
         : redirect
           ? `HTTP ${response.status} redirect (not followed)`
           : `HTTP ${response.status}`,
-      retryAfterMs: ok ? null : parseRetryAfter(response.headers.get('retry-after'), now()),
+      retryAfterMs: ok ? null : parseRetryAfter(response.header('retry-after'), now()),
     };
   } catch (error) {
     const why = options.signal?.aborted
-      ? 'interrupted by shutdown'
+      ? 'cut short by a shutdown before an answer came'
       : timeout.aborted
         ? `no answer within ${(options.timeoutMs ?? DELIVERY_TIMEOUT_MS) / 1000}s`
         : describeTransportError(error);
