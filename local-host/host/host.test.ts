@@ -39,6 +39,32 @@ describe('the local host', () => {
     }
   });
 
+  it('answers GET /health ahead of Express exactly as the health function does', async () => {
+    const { url, logs } = await startTestHost(config());
+    const fast = await fetch(`${url}/health`, { headers: { 'x-request-id': 'probe-1' } });
+    const routed = await fetch(`${url}/health?via=express`, {
+      headers: { 'x-request-id': 'probe-2' },
+    });
+    const headerNames = (r: Response) =>
+      [...r.headers.keys()].filter((k) => !['date', 'connection', 'keep-alive'].includes(k)).sort();
+    expect(headerNames(fast)).toEqual(headerNames(routed));
+    expect(fast.headers.get('x-request-id')).toBe('probe-1');
+    expect(fast.headers.get('access-control-allow-origin')).toBe('*');
+    const [fastBody, routedBody] = [
+      (await fast.json()) as Record<string, unknown>,
+      (await routed.json()) as Record<string, unknown>,
+    ];
+    expect(Object.keys(fastBody)).toEqual(Object.keys(routedBody));
+    expect(fastBody).toMatchObject({
+      status: 'ok',
+      services_configured: 2,
+      workflows_configured: 1,
+    });
+    const lines = logs().filter((line) => line.message === 'request' && line.path === '/health');
+    expect(lines.map((l) => l.request_id)).toEqual(['probe-1', 'probe-2']);
+    expect((await fetch(`${url}/health`, { method: 'HEAD' })).status).toBe(200);
+  });
+
   it('answers unknown paths with a JSON 404 and wrong methods with 405', async () => {
     const { url } = await startTestHost(config());
     const missing = await fetch(`${url}/api/nope`);

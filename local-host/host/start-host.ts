@@ -6,6 +6,7 @@ import { describeTarget, resolveDatabaseTarget } from '#shared/db/target.ts';
 import type { RetryPolicy } from '#shared/webhooks/retry-policy.ts';
 import { DeliveryWorker } from '#shared/webhooks/worker.ts';
 import { createHost } from './create-host.ts';
+import { answerHealthFirst } from './health-first.ts';
 
 export interface HostOptions {
   context: AegisContext;
@@ -56,7 +57,7 @@ export async function startHost({
   context.onDeliveriesQueued = () => worker.wake();
   worker.start();
 
-  const server = createServer(createHost(context));
+  const server = createServer(answerHealthFirst(context, createHost(context)));
   // Longer than a typical proxy's idle timeout, so a proxy never reuses a socket the host is closing.
   server.keepAliveTimeout = 65_000;
   server.listen(port, host);

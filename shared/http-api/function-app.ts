@@ -15,6 +15,7 @@ export function createFunctionApp(
 ): Express {
   const app = express();
   app.disable('x-powered-by');
+  app.disable('etag');
   for (const route of routes) {
     app[route.method](expressPath(route.path), async (req: Request, res) => {
       const input = {

@@ -1,4 +1,5 @@
 import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import {
   BadRequestError,
@@ -27,20 +28,30 @@ declare module 'express-serve-static-core' {
   }
 }
 
+/** The caller's `X-Request-Id` when it is sane, a new one otherwise. */
+export function requestIdOf(headers: IncomingHttpHeaders): string {
+  const sent = headers['x-request-id'];
+  return typeof sent === 'string' && REQUEST_ID.test(sent) ? sent : randomUUID();
+}
+
 export function requestId(): RequestHandler {
   return function assignRequestId(req, res, next) {
-    const sent = req.headers['x-request-id'];
-    req.requestId = typeof sent === 'string' && REQUEST_ID.test(sent) ? sent : randomUUID();
+    req.requestId = requestIdOf(req.headers);
     res.setHeader('x-request-id', req.requestId);
     next();
   };
 }
 
+/** Sent on every answer: any origin may read it, and the request id with it. */
+export const CORS_HEADERS = {
+  'access-control-allow-origin': '*',
+  'access-control-expose-headers': 'X-Request-Id',
+} as const;
+
 /** Any origin, as the original allowed; preflights are answered here, before auth. */
 export function cors(): RequestHandler {
   return function allowAnyOrigin(req, res, next) {
-    res.setHeader('access-control-allow-origin', '*');
-    res.setHeader('access-control-expose-headers', 'X-Request-Id');
+    res.setHeaders(new Map(Object.entries(CORS_HEADERS)));
     if (req.method !== 'OPTIONS') return next();
     res.setHeader('access-control-allow-methods', 'GET, POST, OPTIONS');
     res.setHeader('access-control-allow-headers', 'Content-Type, X-API-Key, X-Request-Id');
@@ -49,22 +60,43 @@ export function cors(): RequestHandler {
   };
 }
 
+export interface RequestLine {
+  requestId: string;
+  method: string;
+  path: string;
+  status: number;
+  /** `performance.now()` when the request arrived. */
+  started: number;
+}
+
 /** One structured line per request: request id, method, path (never the query or headers), status, duration. */
+export function logRequestLine(
+  logger: Logger,
+  { requestId, method, path, status, started }: RequestLine,
+): void {
+  const line = {
+    request_id: requestId,
+    method,
+    path,
+    status,
+    duration_ms: Math.round((performance.now() - started) * 100) / 100,
+  };
+  if (status >= 500) logger.error('request', line);
+  else logger.info('request', line);
+}
+
 export function requestLog(logger: Logger): RequestHandler {
   return function logRequest(req, res, next) {
     const started = performance.now();
-    res.once('finish', () => {
-      const status = res.statusCode;
-      const line = {
-        request_id: req.requestId,
+    res.once('finish', () =>
+      logRequestLine(logger, {
+        requestId: req.requestId,
         method: req.method,
         path: req.path,
-        status,
-        duration_ms: Math.round((performance.now() - started) * 100) / 100,
-      };
-      if (status >= 500) logger.error('request', line);
-      else logger.info('request', line);
-    });
+        status: res.statusCode,
+        started,
+      }),
+    );
     next();
   };
 }
