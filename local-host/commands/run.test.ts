@@ -156,7 +156,7 @@ describe('aegis run (a real process)', () => {
     );
     const { code, stdout, stderr } = await runAegis(['run', 'full', '--json'], {
       cwd: dir,
-      env: { ...env, LOG_LEVEL: 'INFO' },
+      env: { ...env, LOG_LEVEL: 'DEBUG' },
     });
     expect(code).toBe(0);
     const result = JSON.parse(stdout) as RunResult;

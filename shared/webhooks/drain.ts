@@ -101,7 +101,8 @@ async function attempt(
       error: errorMessage(error),
     });
   }
-  const level = outcome.kind === 'delivered' ? 'info' : 'warn';
+  // A delivery is news only when it goes wrong; the outbox API shows every one.
+  const level = outcome.kind === 'delivered' ? 'debug' : 'warn';
   options.logger[level]('webhook attempt', {
     delivery_id: delivery.id,
     webhook_id: delivery.webhookId,

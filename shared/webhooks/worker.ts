@@ -3,6 +3,9 @@ import type { Logger } from '../logger.ts';
 import { type DrainOptions, drainDue } from './drain.ts';
 import type { WebhookOutbox } from './outbox.ts';
 
+/** Wake-ups this close together share one drain: a run queues its deliveries one event at a time, a few ms apart. */
+const GATHER_MS = 20;
+
 export interface WorkerOptions extends Omit<DrainOptions, 'outbox' | 'signal' | 'runId'> {
   outbox: () => Promise<WebhookOutbox>;
   logger: Logger;
@@ -21,7 +24,10 @@ export class DeliveryWorker {
   readonly #abort = new AbortController();
   /** Set by `stop`: no new batches are taken. */
   #stopping = false;
+  /** The sleep until the next retry is due. */
   #timer: NodeJS.Timeout | undefined;
+  /** A drain about to start, gathering the wake-ups that come meanwhile. */
+  #gathering: NodeJS.Timeout | undefined;
   /** The drain under way, if any; `stop` waits for it. */
   #running: Promise<void> | undefined;
   /** A wake-up arrived during a drain: drain again when it ends. */
@@ -36,12 +42,19 @@ export class DeliveryWorker {
   }
 
   wake(): void {
-    if (this.#stopping) return;
+    if (this.#stopping || this.#gathering) return;
     if (this.#running) {
       this.#wokenWhileRunning = true;
       return;
     }
     clearTimeout(this.#timer);
+    this.#gathering = setTimeout(() => {
+      this.#gathering = undefined;
+      this.#run();
+    }, GATHER_MS);
+  }
+
+  #run(): void {
     this.#running = this.#drain().finally(() => {
       this.#running = undefined;
       if (this.#wokenWhileRunning) {
@@ -58,6 +71,7 @@ export class DeliveryWorker {
   async stop({ graceMs = 5_000 } = {}): Promise<void> {
     this.#stopping = true;
     clearTimeout(this.#timer);
+    clearTimeout(this.#gathering);
     const running = this.#running;
     if (!running) return;
     let timer: NodeJS.Timeout | undefined;
