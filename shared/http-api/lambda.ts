@@ -43,7 +43,7 @@ export function contextFromEnvironment(
   const logger = createLogger({ level: readEnv(env, ENV.logLevel) });
   const loaded = loadConfig({ env, cwd, allowDefaults: true });
   for (const warning of loaded.warnings)
-    logger.warn('configuration warning', { path: warning.path, message: warning.message });
+    logger.warn('configuration warning', { path: warning.path, detail: warning.message });
   return new AegisContext({ config: loaded.config, configSource: loaded.source, env, logger });
 }
 
