@@ -43,7 +43,7 @@ export async function executeRun(key: string, options: ExecuteRunOptions): Promi
       ...(options.observers ?? []),
     ],
     onObserverError: (error) =>
-      options.logger.error('recording the run failed', {
+      options.logger.error('recording or reporting the run failed', {
         workflow: key,
         run_id: runId,
         error: errorMessage(error),

@@ -195,7 +195,7 @@ describe('recordRun: the history of a run as it goes', () => {
     });
     expect(errorLogs(h.logs())).toMatchObject([
       {
-        message: 'recording the run failed',
+        message: 'recording or reporting the run failed',
         run_id: result.run_id,
         error: expect.stringContaining('disk said no'),
       },
@@ -228,7 +228,7 @@ describe('recordRun: the history of a run as it goes', () => {
       step_count: 4,
     });
     expect(errorLogs(h.logs())).toMatchObject([
-      { message: 'recording the run failed', error: expect.stringContaining('busy elsewhere') },
+      { message: 'recording or reporting the run failed', error: expect.stringContaining('busy elsewhere') },
     ]);
   });
 });
@@ -346,7 +346,7 @@ describe('recordRun: a failing observer', () => {
     const errors = errorLogs(h.logs());
     expect(errors).toHaveLength(4 + 6);
     expect(errors[0]).toMatchObject({
-      message: 'recording the run failed',
+      message: 'recording or reporting the run failed',
       workflow: 'full_pipeline',
       run_id: result.run_id,
     });
