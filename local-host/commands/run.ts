@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { findWorkflow } from '#shared/runs/execute-run.ts';
+import { reportedFailures } from '#shared/workflow/conditions.ts';
 import type { StepResult } from '#shared/workflow/types.ts';
 import { formatDuration, type Paint, paintFor, SYMBOL } from '../format.ts';
 import { type CliIO, EXIT } from '../io.ts';
@@ -35,10 +36,7 @@ function summarize(step: StepResult): string {
 
 function hasTestFailures(steps: readonly StepResult[]): boolean {
   return steps.some(
-    (s) =>
-      (s.step_type === 'test' || s.step_type === 'verify') &&
-      Array.isArray(s.data.failures) &&
-      s.data.failures.length > 0,
+    (s) => (s.step_type === 'test' || s.step_type === 'verify') && reportedFailures(s),
   );
 }
 

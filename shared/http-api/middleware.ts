@@ -14,6 +14,7 @@ import {
   UserFacingError,
 } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import { roundMs } from '../time.ts';
 import { pathMatcher, type RouteDefinition } from './route.ts';
 
 /** SPEC §6: bodies over 1 MiB are refused with 413. */
@@ -79,7 +80,7 @@ export function logRequestLine(
     method,
     path,
     status,
-    duration_ms: Math.round((performance.now() - started) * 100) / 100,
+    duration_ms: roundMs(performance.now() - started),
   };
   if (status >= 500) logger.error('request', line);
   else logger.info('request', line);

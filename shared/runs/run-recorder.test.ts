@@ -228,7 +228,10 @@ describe('recordRun: the history of a run as it goes', () => {
       step_count: 4,
     });
     expect(errorLogs(h.logs())).toMatchObject([
-      { message: 'recording or reporting the run failed', error: expect.stringContaining('busy elsewhere') },
+      {
+        message: 'recording or reporting the run failed',
+        error: expect.stringContaining('busy elsewhere'),
+      },
     ]);
   });
 });

@@ -1,13 +1,13 @@
 import type { ServiceConfig } from '../config/schema.ts';
 import type { Environment } from '../env.ts';
 import { send } from '../http-client.ts';
+import { timerDelay } from '../time.ts';
 import { describeTransportError, serviceHeaders, serviceUrl } from './http.ts';
 
 export const HEALTH_STATUSES = ['healthy', 'unhealthy', 'unreachable', 'timeout'] as const;
 export type HealthStatus = (typeof HEALTH_STATUSES)[number];
 
 export const DEFAULT_HEALTH_TIMEOUT_MS = 5000;
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface ServiceHealth {
   service: string;
@@ -31,8 +31,7 @@ export async function checkServiceHealth(
 ): Promise<ServiceHealth> {
   const started = performance.now();
   const latency = () => Math.round((performance.now() - started) * 10) / 10;
-  // Node fires a longer timer at once, so a huge --timeout would mean "no time at all".
-  const signal = AbortSignal.timeout(Math.min(timeoutMs, MAX_TIMER_MS));
+  const signal = AbortSignal.timeout(timerDelay(timeoutMs));
   try {
     const response = await send(serviceUrl(service, service.health_endpoint), {
       headers: serviceHeaders(service, env),

@@ -5,7 +5,8 @@ function failed(step: StepResult): boolean {
   return !step.success && !step.skipped;
 }
 
-function reportedFailures(step: StepResult): boolean {
+/** The step's data lists failing tests (a test or verify step that ran and found some). */
+export function reportedFailures(step: StepResult): boolean {
   const failures = step.data.failures;
   return Array.isArray(failures) && failures.length > 0;
 }

@@ -4,8 +4,9 @@ import type { ServiceConfig, StepConfig, WorkflowConfig } from '../config/schema
 import type { Environment } from '../env.ts';
 import { errorMessage } from '../errors.ts';
 import type { AegisEvent, EventType } from '../events/types.ts';
+import { roundMs, timerDelay } from '../time.ts';
 import { conditionHolds } from './conditions.ts';
-import { describeCall, roundMs, STEP_CALLS, STEP_EXECUTORS } from './steps.ts';
+import { describeCall, STEP_CALLS, STEP_EXECUTORS } from './steps.ts';
 import type { RunResult, RunStart, StepAttempt, StepResult } from './types.ts';
 
 /**
@@ -52,11 +53,8 @@ export function batchesOf(steps: readonly StepConfig[]): number[][] {
   return batches;
 }
 
-/** Node fires a longer timer at once (TimeoutOverflowWarning), so a huge `timeout` would mean "immediately". */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
 function timerMs(seconds: number): number {
-  return Math.min(seconds * 1000, MAX_TIMER_MS);
+  return timerDelay(seconds * 1000);
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { ServiceConfig, StepConfig, StepType } from '../config/schema.ts';
 import type { Environment } from '../env.ts';
 import { callServiceJson, ServiceCallError } from '../services/http.ts';
+import { roundMs } from '../time.ts';
 import type { StepResult } from './types.ts';
 
 export interface StepContext {
@@ -130,7 +131,3 @@ export const STEP_EXECUTORS: Readonly<Record<StepType, StepExecutor>> = {
   verify,
   report,
 };
-
-export function roundMs(ms: number): number {
-  return Math.round(ms * 100) / 100;
-}
