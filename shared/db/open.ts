@@ -1,5 +1,6 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type Client, createClient } from '@libsql/client';
 import { errorMessage, ServiceUnavailableError, UserFacingError } from '../errors.ts';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.ts';
@@ -32,7 +33,7 @@ export async function openDatabase(target: DatabaseTarget): Promise<Client> {
   try {
     if (target.kind === 'file') {
       // WAL lets readers and one writer share the file across processes; NORMAL is durable in WAL mode short of power loss.
-      await client.execute('PRAGMA journal_mode = WAL');
+      await whileBusy(() => client.execute('PRAGMA journal_mode = WAL'));
       await client.execute('PRAGMA synchronous = NORMAL');
     }
     await migrate(client);
@@ -43,6 +44,23 @@ export async function openDatabase(target: DatabaseTarget): Promise<Client> {
     throw openError(target, where, error);
   }
   return client;
+}
+
+/**
+ * Retries what SQLite refuses with SQLITE_BUSY without waiting for the busy
+ * timeout: switching a new file to WAL while another process does the same
+ * fails at once (seen with several `aegis run` starting together).
+ */
+async function whileBusy<T>(action: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+  for (;;) {
+    try {
+      return await action();
+    } catch (error) {
+      if (!sqliteCode(error).startsWith('SQLITE_BUSY') || Date.now() >= deadline) throw error;
+      await sleep(10 + Math.random() * 40);
+    }
+  }
 }
 
 /**
