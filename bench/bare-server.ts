@@ -1,7 +1,7 @@
 // The baseline: a bare node:http server answering what `GET /health` answers, with the same
 // headers (a fresh request id, CORS, JSON content type and length), so the ratio measures what
 // Aegis adds on top of Node's HTTP stack.
-//   node --import ./bench/register.mjs bench/bare-server.ts '{"port":…}'
+//   node --import ./infra/register-ts.mjs bench/bare-server.ts '{"port":…}'
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 

@@ -1,6 +1,6 @@
 // The `health` Lambda handler invoked directly with an API Gateway v2 event, in a loop, in a
 // process of its own (its request log goes to stdout, which the bench discards):
-//   node --import ./bench/register.mjs bench/handler-loop.ts '{"rounds":5,"roundMs":400}'
+//   node --import ./infra/register-ts.mjs bench/handler-loop.ts '{"rounds":5,"roundMs":400}'
 // Replies with the first call (cold: context and app built) and µs per warm call.
 import { handler } from '#functions/health/handler.ts';
 import { apiGatewayEvent } from '#shared/http-api/apigw-event.ts';

@@ -1,5 +1,5 @@
 // The load generator, in a process of its own (pinned to the other CPU than the server):
-//   node --import ./bench/register.mjs bench/load-generator.ts '{"url":…,"connections":50,"seconds":10}'
+//   node --import ./infra/register-ts.mjs bench/load-generator.ts '{"url":…,"connections":50,"seconds":10}'
 // Replies with requests per second, latency percentiles (ms), errors.
 import autocannon from 'autocannon';
 import { childInput, reply } from './child.ts';

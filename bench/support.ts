@@ -13,7 +13,7 @@ export const CLI = process.env.BENCH_AEGIS_CLI
   ? resolve(process.env.BENCH_AEGIS_CLI)
   : join(ROOT, 'dist', 'aegis.mjs');
 /** `--import` this to run the bench's TypeScript in a child process. */
-export const REGISTER = pathToFileURL(join(BENCH_DIR, 'register.mjs')).href;
+export const REGISTER = pathToFileURL(join(BENCH_DIR, '..', 'infra', 'register-ts.mjs')).href;
 
 /** Quick mode (`BENCH_QUICK=1`): shorter loads and fewer runs, to try the harness; figures are rougher. */
 export const QUICK = process.env.BENCH_QUICK === '1';

@@ -4,9 +4,10 @@
 //   node infra/build.mjs lambda   dist/lambda/<function>/index.mjs: one bundle per function
 //                                 (--outdir DIR builds them elsewhere, --quiet prints nothing)
 import { existsSync } from 'node:fs';
-import { chmod, cp, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, cp, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { register } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 import { LAMBDA_ALIASES, LAMBDA_PLUGINS, SLIMMING_PLUGINS } from './lambda-resolve.mjs';
 
@@ -57,14 +58,11 @@ async function buildCli() {
   await rename(incoming, dashboard);
 }
 
-/** Every folder of functions/ with a handler.ts is a Lambda function. */
+/** The Lambda functions: the registry's (functions/index.ts), read through the TypeScript loader. */
 async function lambdaFunctionNames() {
-  const dir = join(root, 'functions');
-  const entries = await readdir(dir, { withFileTypes: true });
-  return entries
-    .filter((entry) => entry.isDirectory() && existsSync(join(dir, entry.name, 'handler.ts')))
-    .map((entry) => entry.name)
-    .sort();
+  register('./ts-hooks.mjs', import.meta.url);
+  const { FUNCTION_NAMES } = await import(pathToFileURL(join(root, 'functions', 'index.ts')).href);
+  return [...FUNCTION_NAMES];
 }
 
 /**

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FUNCTION_NAMES } from '#functions/index.ts';
 import { apiGatewayEvent, scheduledEvent } from '#shared/http-api/apigw-event.ts';
 import {
   BUG_TRACKER_ROUTES,
@@ -13,7 +14,6 @@ import {
 import {
   answerOf,
   buildBundles,
-  functionFolders,
   type Invocation,
   invokeBundle,
   removeBundles,
@@ -71,7 +71,7 @@ afterAll(() => {
 
 describe('npm run build:lambda', () => {
   it('builds one minified ESM bundle per functions/ folder, with its source map, metafile and config', () => {
-    for (const name of functionFolders()) {
+    for (const name of FUNCTION_NAMES) {
       // Prepare
       const dir = join(outdir, name);
       // Act
@@ -88,14 +88,14 @@ describe('npm run build:lambda', () => {
 
   it('keeps every bundle within 1 MiB', () => {
     const sizes = Object.fromEntries(
-      functionFolders().map((name) => [name, statSync(join(outdir, name, 'index.mjs')).size]),
+      FUNCTION_NAMES.map((name) => [name, statSync(join(outdir, name, 'index.mjs')).size]),
     );
     for (const [name, bytes] of Object.entries(sizes))
       expect(bytes, `${name}: ${(bytes / 1024).toFixed(0)} KiB`).toBeLessThanOrEqual(MiB);
   });
 
   it('bundles the web libSQL client and nothing native', () => {
-    for (const name of functionFolders()) {
+    for (const name of FUNCTION_NAMES) {
       // Prepare
       const meta = JSON.parse(readFileSync(join(outdir, name, 'meta.json'), 'utf8')) as {
         inputs: Record<string, unknown>;
@@ -149,7 +149,7 @@ describe('the bundles, with no database configured', () => {
       get('/api/workflows/smoke'),
       postJson('/api/workflows/smoke/run', { reason: 'a JSON body reaches the handler' }),
       postJson('/api/workflows/nope/run', {}),
-      get('/api/history', 'limit=abc'),
+      get('/api/workflows/smoke/history', 'limit=abc'),
       get('/api/nothing'),
     ]);
     // Assess
@@ -291,7 +291,10 @@ describe('the bundles against a libSQL server (Hrana over HTTP)', () => {
     firstRun = await invokeBundle(
       outdir,
       'workflows',
-      [postJson('/api/workflows/smoke/run', { note: 'a JSON body' }), get('/api/history')],
+      [
+        postJson('/api/workflows/smoke/run', { note: 'a JSON body' }),
+        get('/api/workflows/smoke/history'),
+      ],
       { env },
     );
   });
@@ -308,7 +311,12 @@ describe('the bundles against a libSQL server (Hrana over HTTP)', () => {
     expect(run.json).toMatchObject({ workflow_name: 'smoke', success: true });
     const runId = (run.json as { run_id: string }).run_id;
     expect(history.json).toEqual([
-      expect.objectContaining({ run_id: runId, status: 'completed', step_count: 3 }),
+      expect.objectContaining({
+        run_id: runId,
+        status: 'completed',
+        step_count: 3,
+        trigger: 'lambda',
+      }),
     ]);
     expect(bugTracker.calls('POST /api/v1/reports')).toHaveLength(1);
     expect(server.query('SELECT count(*) AS n FROM runs')[0]).toEqual({ n: 1 });
@@ -345,7 +353,10 @@ describe('the bundles against a libSQL server (Hrana over HTTP)', () => {
     // Assess
     expect(drain.results[0]).toEqual({
       ok: true,
-      value: { attempted: queued, delivered: queued, retrying: 0, failed: 0, pending: 0 },
+      value: {
+        webhooks: { attempted: queued, delivered: queued, retrying: 0, failed: 0, pending: 0 },
+        runs: { executed: 0, failed: 0 },
+      },
     });
     const hooks = receiver.calls('POST /hook');
     expect(hooks).toHaveLength(queued);
@@ -359,9 +370,49 @@ describe('the bundles against a libSQL server (Hrana over HTTP)', () => {
     expect(answerOf(after.results[0]).json).toHaveLength(queued);
   });
 
+  it('an asynchronous run queued through the workflows function is executed by the scheduled drain', async () => {
+    // Act: queue it (202 at once), then one schedule tick, then read it through the runs function
+    const started = await invokeBundle(
+      outdir,
+      'workflows',
+      [
+        apiGatewayEvent({
+          method: 'POST',
+          path: '/api/workflows/smoke/run',
+          headers: { prefer: 'respond-async' },
+        }),
+      ],
+      { env },
+    );
+    const accepted = answerOf(started.results[0]);
+    expect(accepted.statusCode).toBe(202);
+    const runId = (accepted.json as { run_id: string }).run_id;
+    expect(accepted.headers.location).toBe(`/api/runs/${runId}`);
+    expect(server.query(`SELECT status FROM runs WHERE run_id = '${runId}'`)).toEqual([
+      { status: 'queued' },
+    ]);
+    const drain = await invokeBundle(outdir, 'webhooks', [scheduledEvent()], {
+      env,
+      remainingMs: 60_000,
+    });
+    const read = await invokeBundle(outdir, 'runs', [get(`/api/runs/${runId}`)], { env });
+    // Assess
+    expect(drain.results[0]).toMatchObject({
+      ok: true,
+      value: { runs: { executed: 1, failed: 0 } },
+    });
+    expect(answerOf(read.results[0]).json).toMatchObject({
+      run_id: runId,
+      status: 'completed',
+      success: true,
+      trigger: 'lambda',
+      step_count: 3,
+    });
+  });
+
   it('a wrong AEGIS_DB_AUTH_TOKEN is a 503 that does not repeat the token', async () => {
     // Act
-    const { results } = await invokeBundle(outdir, 'workflows', [get('/api/history')], {
+    const { results } = await invokeBundle(outdir, 'runs', [get('/api/history')], {
       env: { ...env, AEGIS_DB_AUTH_TOKEN: 'not-the-token' },
     });
     // Assess

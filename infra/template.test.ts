@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse, type Tags } from 'yaml';
-import { FUNCTIONS } from '#functions/index.ts';
+import { FUNCTION_NAMES, FUNCTIONS } from '#functions/index.ts';
+import { renderTemplate } from './template-events.ts';
 import { functionFolders, ROOT } from './test-support/bundles.ts';
 
 /** CloudFormation's short-form intrinsics (`!Ref`, `!Sub`, …), read as their long form should the template use them. */
@@ -61,9 +62,8 @@ interface SamTemplate {
   Resources: Record<string, SamResource>;
 }
 
-const template = parse(readFileSync(join(ROOT, 'infra', 'template.yaml'), 'utf8'), {
-  customTags: CFN_TAGS,
-}) as SamTemplate;
+const templateText = readFileSync(join(ROOT, 'infra', 'template.yaml'), 'utf8');
+const template = parse(templateText, { customTags: CFN_TAGS }) as SamTemplate;
 
 /** The one function that takes the API's $default route (an HttpApi event with no Path and no Method). */
 const CATCH_ALL_FUNCTION = 'health';
@@ -100,10 +100,24 @@ function servedRoutes(name: string): string[] {
 }
 
 describe('infra/template.yaml', () => {
-  it('has one function per folder of functions/, and no other', () => {
+  it('has one function per function of the registry, and no other', () => {
     // Assess
-    expect([...templateFunctions().keys()].sort()).toEqual(functionFolders());
-    expect(Object.keys(FUNCTIONS).sort()).toEqual(functionFolders());
+    expect([...templateFunctions().keys()].sort()).toEqual([...FUNCTION_NAMES].sort());
+  });
+
+  it('is what `npm run template` writes from the registry (CI fails when it is stale)', () => {
+    expect(renderTemplate(templateText, Object.values(FUNCTIONS)) === templateText).toBe(true);
+  });
+
+  it('says which markers to add for a function the template lacks', () => {
+    const withoutRuns = templateText.replace(/# BEGIN generated events of functions\/runs/, '#');
+    expect(() => renderTemplate(withoutRuns, Object.values(FUNCTIONS))).toThrow(
+      /no generated Events block for functions\/runs: add a resource with CodeUri \.\.\/dist\/lambda\/runs\//,
+    );
+  });
+
+  it('lists in the registry every folder of functions/ that holds a Lambda handler', () => {
+    expect(functionFolders()).toEqual([...FUNCTION_NAMES].sort());
   });
 
   it('routes to each function exactly the routes it serves', () => {
@@ -184,12 +198,13 @@ describe('infra/template.yaml', () => {
     });
   });
 
-  it('lets a workflow run outlive API Gateway 30 s, and a drain tick fit its minute', () => {
+  it('lets a run outlive API Gateway 30 s, on the API and in the scheduled drain', () => {
     const functions = templateFunctions();
     const workflows = functions.get('workflows')?.resource.Properties;
     const webhooks = functions.get('webhooks')?.resource.Properties;
     expect(workflows?.Timeout).toEqual({ Ref: 'WorkflowTimeout' });
-    expect(template.Parameters.WorkflowTimeout?.Default).toBeGreaterThan(30);
-    expect(webhooks?.Timeout).toBe(60);
+    expect(webhooks?.Timeout).toEqual({ Ref: 'WorkflowTimeout' });
+    // The drain claims runs until 30 s before its timeout: it needs more than that.
+    expect(template.Parameters.WorkflowTimeout?.Default).toBeGreaterThan(60);
   });
 });

@@ -41,6 +41,16 @@ export class PayloadTooLargeError extends HttpError {
   readonly code = 'payload_too_large';
 }
 
+export class ConflictError extends HttpError {
+  readonly statusCode = 409;
+  readonly code = 'conflict';
+}
+
+export class UnsupportedMediaTypeError extends HttpError {
+  readonly statusCode = 415;
+  readonly code = 'unsupported_media_type';
+}
+
 export class ServiceUnavailableError extends HttpError {
   readonly statusCode = 503;
   readonly code = 'service_unavailable';

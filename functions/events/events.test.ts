@@ -3,7 +3,7 @@ import { createApiHandler } from '#shared/http-api/lambda.ts';
 import { testContext } from '#test/support/context.ts';
 import { invokeHandler } from '#test/support/invoke.ts';
 import { QA_AGENT_ROUTES, type StubService, startStub } from '#test/support/stub-service.ts';
-import { createEventsApp, routes } from './app.ts';
+import { FUNCTIONS } from '../index.ts';
 
 let qa: StubService;
 beforeAll(async () => {
@@ -19,7 +19,7 @@ services:
 workflows:
   smoke: { name: Smoke, steps: [{ type: discover, service: qaagent }, { type: report, service: qaagent }] }
 `);
-  return { ...test, handler: createApiHandler(test.context, createEventsApp, routes) };
+  return { ...test, handler: createApiHandler(test.context, FUNCTIONS.events) };
 }
 
 describe('events function', () => {
@@ -84,7 +84,7 @@ describe('events function', () => {
     expect(answer.json).toEqual({
       error: 'bad_request',
       message:
-        'query parameter \'event_type\': must be one of workflow.started, step.completed, failure.detected, workflow.completed, got "workflow.done"',
+        'query parameter \'event_type\': must be one of workflow.started, step.completed, failure.detected, workflow.completed, workflow.cancelled, got "workflow.done"',
     });
   });
 });

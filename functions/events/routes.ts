@@ -2,12 +2,13 @@ import { z } from 'zod';
 import { EVENT_TYPES } from '#shared/events/types.ts';
 import { limitParam, oneOfParam } from '#shared/http-api/params.ts';
 import { defineRoute, type RouteDefinition } from '#shared/http-api/route.ts';
-import { ERROR_RESPONSES, errorSchema, eventSchema } from '#shared/http-api/schemas.ts';
+import { ERROR_RESPONSES, eventSchema } from '#shared/http-api/schemas.ts';
 
 export const eventsRoutes: readonly RouteDefinition[] = [
   defineRoute({
     method: 'get',
     path: '/api/events',
+    access: 'read',
     tag: 'events',
     summary: 'The newest lifecycle events, newest first',
     query: z.strictObject({
@@ -16,9 +17,7 @@ export const eventsRoutes: readonly RouteDefinition[] = [
     }),
     responses: {
       200: { description: 'Events.', schema: z.array(eventSchema) },
-      400: ERROR_RESPONSES[400],
-      500: ERROR_RESPONSES[500],
-      503: { description: 'The history database is not available.', schema: errorSchema },
+      503: ERROR_RESPONSES[503],
     },
     handle: async ({ query }, context) =>
       (await context.stores()).events.list({ limit: query.limit, eventType: query.event_type }),

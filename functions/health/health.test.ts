@@ -8,7 +8,7 @@ import {
 import { testContext } from '#test/support/context.ts';
 import { invokeHandler } from '#test/support/invoke.ts';
 import { writeConfig } from '#test/support/temp.ts';
-import { createHealthApp, routes } from './app.ts';
+import { FUNCTIONS } from '../index.ts';
 import { handler } from './handler.ts';
 
 const CONFIG = `
@@ -22,7 +22,7 @@ describe('health function', () => {
   it('answers /health with status, version, uptime and what is configured', async () => {
     // Prepare
     const { context } = testContext(CONFIG);
-    const health = createApiHandler(context, createHealthApp, routes);
+    const health = createApiHandler(context, FUNCTIONS.health);
     // Act
     const answer = await invokeHandler(health, { path: '/health' });
     // Assess
@@ -39,7 +39,7 @@ describe('health function', () => {
 
   it('needs no database: it answers even where none could be opened', async () => {
     const { context } = testContext(CONFIG, { AEGIS_DB_PATH: '/proc/aegis/cannot/exist.db' });
-    const answer = await invokeHandler(createApiHandler(context, createHealthApp, routes), {
+    const answer = await invokeHandler(createApiHandler(context, FUNCTIONS.health), {
       path: '/health',
     });
     expect(answer.status).toBe(200);
@@ -47,7 +47,7 @@ describe('health function', () => {
 
   it('serves an OpenAPI 3.1 document that lists every route of every function', async () => {
     const { context } = testContext(CONFIG);
-    const answer = await invokeHandler(createApiHandler(context, createHealthApp, routes), {
+    const answer = await invokeHandler(createApiHandler(context, FUNCTIONS.health), {
       path: '/openapi.json',
     });
     const document = answer.json as {
@@ -61,6 +61,8 @@ describe('health function', () => {
         '/api/history',
         '/api/portfolio',
         '/api/runs/{run_id}',
+        '/api/runs/{run_id}/cancel',
+        '/api/runs/{run_id}/rerun',
         '/api/services',
         '/api/services/{name}/health',
         '/api/webhooks',
@@ -79,7 +81,7 @@ describe('health function', () => {
 
   it('documents query parameters from the same schemas that validate them', async () => {
     const { context } = testContext(CONFIG);
-    const answer = await invokeHandler(createApiHandler(context, createHealthApp, routes), {
+    const answer = await invokeHandler(createApiHandler(context, FUNCTIONS.health), {
       path: '/openapi.json',
     });
     const document = answer.json as {
@@ -105,6 +107,7 @@ describe('health function', () => {
       'step.completed',
       'failure.detected',
       'workflow.completed',
+      'workflow.cancelled',
     ]);
   });
 
@@ -129,7 +132,7 @@ describe('health function', () => {
   it('answers 500 with the reason when its configuration is invalid, and recovers once it is fixed', async () => {
     // Prepare: a Lambda whose packaged config has a mistake
     const path = writeConfig('services:\n  qaagent: { name: QA, url: "ftp://nope" }\n');
-    const fresh = lambdaHandler(createHealthApp, routes, () =>
+    const fresh = lambdaHandler(FUNCTIONS.health, FUNCTIONS.health.routes, () =>
       contextFromEnvironment({ AEGIS_CONFIG: path, LOG_LEVEL: 'SILENT' }, '/'),
     );
     // Act

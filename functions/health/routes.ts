@@ -1,6 +1,6 @@
 import type { AegisContext } from '#shared/context.ts';
 import { defineRoute, type RouteDefinition } from '#shared/http-api/route.ts';
-import { ERROR_RESPONSES, healthSchema } from '#shared/http-api/schemas.ts';
+import { healthSchema } from '#shared/http-api/schemas.ts';
 
 /** What `GET /health` answers: liveness, the package version and what is configured. */
 export function healthReport(context: AegisContext) {
@@ -17,11 +17,11 @@ export const healthRoutes: readonly RouteDefinition[] = [
   defineRoute({
     method: 'get',
     path: '/health',
+    access: 'public',
     tag: 'meta',
     summary: 'Liveness, version and what is configured',
     responses: {
       200: { description: 'The process is up.', schema: healthSchema },
-      500: ERROR_RESPONSES[500],
     },
     handle: (_input, context) => healthReport(context),
   }),

@@ -3,7 +3,7 @@ import { createApiHandler } from '#shared/http-api/lambda.ts';
 import { testContext } from '#test/support/context.ts';
 import { invokeHandler } from '#test/support/invoke.ts';
 import { QA_AGENT_ROUTES, type StubService, startStub } from '#test/support/stub-service.ts';
-import { createServicesApp, routes } from './app.ts';
+import { FUNCTIONS } from '../index.ts';
 
 let qa: StubService;
 let broken: StubService;
@@ -31,7 +31,7 @@ services:
 workflows:
   smoke: { name: Smoke, steps: [{ type: discover, service: qaagent }] }
 `);
-  return createApiHandler(context, createServicesApp, routes);
+  return createApiHandler(context, FUNCTIONS.services);
 }
 
 describe('services function', () => {

@@ -5,16 +5,17 @@ import {
   lambdaHandler,
   once,
   startupFailure,
+  withLambdaContext,
 } from '#shared/http-api/lambda.ts';
-import { createWebhooksApp, routes } from './app.ts';
+import { FUNCTIONS } from '../index.ts';
 import { drainOnSchedule } from './scheduled-drain.ts';
 
 const context = once(() => contextFromEnvironment());
-const api = lambdaHandler(createWebhooksApp, routes, context);
+const api = lambdaHandler(FUNCTIONS.webhooks, FUNCTIONS.webhooks.routes, context);
 
 /**
  * The Lambda entry point: API Gateway HTTP API events for the webhook
- * routes, and the EventBridge schedule that drains the outbox.
+ * routes, and the EventBridge schedule that drains the outbox and the run queue.
  */
 export async function handler(event: unknown, lambdaContext: LambdaContext = {}): Promise<unknown> {
   if (!isScheduledEvent(event)) return api(event as Parameters<typeof api>[0], lambdaContext);
@@ -24,5 +25,6 @@ export async function handler(event: unknown, lambdaContext: LambdaContext = {})
   } catch (error) {
     return startupFailure(error);
   }
+  withLambdaContext(ready, lambdaContext);
   return drainOnSchedule(ready, lambdaContext);
 }

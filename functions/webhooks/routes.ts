@@ -1,26 +1,20 @@
 import { z } from 'zod';
 import { NotFoundError } from '#shared/errors.ts';
-import { integerParam, limitParam, oneOfParam } from '#shared/http-api/params.ts';
-import { defineRoute, type RouteDefinition } from '#shared/http-api/route.ts';
-import {
-  deliverySchema,
-  ERROR_RESPONSES,
-  errorSchema,
-  webhookListingSchema,
-} from '#shared/http-api/schemas.ts';
+import { idParam, limitParam, oneOfParam } from '#shared/http-api/params.ts';
+import { defineRoute, type RouteDefinition, reply } from '#shared/http-api/route.ts';
+import { deliverySchema, ERROR_RESPONSES, webhookListingSchema } from '#shared/http-api/schemas.ts';
 import { DELIVERY_STATUSES } from '#shared/webhooks/outbox.ts';
-
-const unavailable = { description: 'The history database is not available.', schema: errorSchema };
 
 export const webhooksRoutes: readonly RouteDefinition[] = [
   defineRoute({
     method: 'get',
     path: '/api/webhooks',
+    access: 'read',
     tag: 'webhooks',
     summary: 'The configured webhooks (never their secrets)',
+    configOnly: true,
     responses: {
       200: { description: 'Webhooks, in config order.', schema: z.array(webhookListingSchema) },
-      500: ERROR_RESPONSES[500],
     },
     handle: (_input, { config }) =>
       config.webhooks.map((w) => ({ url: w.url, events: w.events, signed: w.secret !== '' })),
@@ -28,6 +22,7 @@ export const webhooksRoutes: readonly RouteDefinition[] = [
   defineRoute({
     method: 'get',
     path: '/api/webhooks/deliveries',
+    access: 'read',
     tag: 'webhooks',
     summary: 'The webhook outbox, newest first',
     query: z.strictObject({
@@ -36,9 +31,7 @@ export const webhooksRoutes: readonly RouteDefinition[] = [
     }),
     responses: {
       200: { description: 'Deliveries.', schema: z.array(deliverySchema) },
-      400: ERROR_RESPONSES[400],
-      500: ERROR_RESPONSES[500],
-      503: unavailable,
+      503: ERROR_RESPONSES[503],
     },
     handle: async ({ query }, context) =>
       (await context.stores()).outbox.list({ status: query.status, limit: query.limit }),
@@ -46,24 +39,21 @@ export const webhooksRoutes: readonly RouteDefinition[] = [
   defineRoute({
     method: 'post',
     path: '/api/webhooks/deliveries/{id}/redeliver',
+    access: 'admin',
     tag: 'webhooks',
     summary: 'Queue a delivery again, due now, with the same webhook-id',
-    description:
-      'Needs X-API-Key when auth is on. A delivered or failed delivery starts a fresh round of attempts.',
-    params: z.object({ id: integerParam({ min: 1, fallback: 0 }) }),
+    description: "A redelivery starts a fresh round of attempts, whatever the delivery's state.",
+    params: z.object({ id: idParam }),
     responses: {
       202: { description: 'Queued; the delivery as it now stands.', schema: deliverySchema },
-      400: ERROR_RESPONSES[400],
-      401: { description: 'Auth is on and X-API-Key is missing or wrong.', schema: errorSchema },
-      404: { description: 'No such delivery.', schema: errorSchema },
-      500: ERROR_RESPONSES[500],
-      503: unavailable,
+      404: ERROR_RESPONSES[404],
+      503: ERROR_RESPONSES[503],
     },
     handle: async ({ params }, context) => {
       const delivery = await (await context.stores()).outbox.redeliver(params.id);
       if (!delivery) throw new NotFoundError(`no webhook delivery with id ${params.id}`);
-      context.onDeliveriesQueued(delivery.run_id);
-      return { status: 202, body: delivery };
+      context.signals.emit('deliveriesQueued', delivery.run_id);
+      return reply(202, delivery);
     },
   }),
 ];

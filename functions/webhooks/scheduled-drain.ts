@@ -1,33 +1,80 @@
 import type { AegisContext } from '#shared/context.ts';
+import { ENV, readInteger } from '#shared/env.ts';
+import { errorMessage } from '#shared/errors.ts';
 import type { LambdaContext } from '#shared/http-api/lambda.ts';
 import { type DrainSummary, drainDue } from '#shared/webhooks/drain.ts';
 import { DELIVERY_TIMEOUT_MS } from '#shared/webhooks/send.ts';
 
 /** Room left at the end of an invocation for the last attempts (10 s each) to finish and be recorded. */
 const FINISH_MARGIN_MS = DELIVERY_TIMEOUT_MS + 5_000;
+/** SPEC §11: the drain claims queued runs until 30 s before the function's timeout. */
+const RUN_CLAIM_MARGIN_MS = 30_000;
 /** When Lambda does not say how long is left (a local invoke), stop taking work after this long. */
 const DEFAULT_BUDGET_MS = 45_000;
+const DEFAULT_RUN_WORKERS = 4;
+
+export interface ScheduledDrainSummary {
+  webhooks: DrainSummary & { pending: number };
+  runs: { executed: number; failed: number };
+}
 
 /**
- * The webhooks function's scheduled entry point (every minute on Lambda):
- * sends the deliveries that are due and returns before the function's time
- * runs out; what is left waits for the next tick. A function leaves nothing running.
+ * The scheduled entry point (every minute on Lambda): reconciles the run
+ * queue (lost workers, queue timeouts), executes queued runs while there is
+ * time, and sends the webhook deliveries that are due; what is left waits for
+ * the next tick. A function leaves nothing running when it returns.
  */
 export async function drainOnSchedule(
   context: AegisContext,
   lambdaContext: LambdaContext = {},
-): Promise<DrainSummary & { pending: number }> {
-  const { outbox } = await context.stores();
+): Promise<ScheduledDrainSummary> {
+  const stores = await context.stores();
+  const runs = await context.runs();
   const remaining =
-    lambdaContext.getRemainingTimeInMillis?.() ?? DEFAULT_BUDGET_MS + FINISH_MARGIN_MS;
-  const deadline = Date.now() + Math.max(0, remaining - FINISH_MARGIN_MS);
-  const summary = await drainDue({
-    outbox,
+    lambdaContext.getRemainingTimeInMillis?.() ?? DEFAULT_BUDGET_MS + RUN_CLAIM_MARGIN_MS;
+  const started = Date.now();
+  const claimUntil = started + Math.max(0, remaining - RUN_CLAIM_MARGIN_MS);
+  const sendUntil = started + Math.max(0, remaining - FINISH_MARGIN_MS);
+  await runs.reconcile();
+  const executed = { executed: 0, failed: 0 };
+  const worker = async () => {
+    while (Date.now() < claimUntil) {
+      try {
+        const result = await runs.executeNext();
+        if (!result) return;
+        executed.executed += 1;
+      } catch (error) {
+        executed.failed += 1;
+        context.logger.error('executing a queued run failed', { error: errorMessage(error) });
+      }
+    }
+  };
+  const workers =
+    readInteger(context.env, ENV.runWorkers, { min: 0, max: 64 }) ?? DEFAULT_RUN_WORKERS;
+  const [summary] = await Promise.all([
+    drainDue({
+      outbox: stores.outbox,
+      webhooks: context.config.webhooks,
+      logger: context.logger,
+      keepGoing: () => Date.now() < sendUntil,
+    }),
+    ...Array.from({ length: workers }, worker),
+  ]);
+  // The runs just executed queued deliveries of their own: send those too, while there is time.
+  const more = await drainDue({
+    outbox: stores.outbox,
     webhooks: context.config.webhooks,
     logger: context.logger,
-    keepGoing: () => Date.now() < deadline,
+    keepGoing: () => Date.now() < sendUntil,
   });
-  const result = { ...summary, pending: await outbox.pendingCount() };
-  context.logger.info('webhook outbox drained', result);
+  const webhooks = {
+    attempted: summary.attempted + more.attempted,
+    delivered: summary.delivered + more.delivered,
+    retrying: summary.retrying + more.retrying,
+    failed: summary.failed + more.failed,
+    pending: await stores.outbox.pendingCount(),
+  };
+  const result = { webhooks, runs: executed };
+  context.logger.info('scheduled drain done', result);
   return result;
 }

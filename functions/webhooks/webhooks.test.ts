@@ -4,7 +4,7 @@ import { createApiHandler, lambdaHandler } from '#shared/http-api/lambda.ts';
 import { testContext } from '#test/support/context.ts';
 import { invokeHandler } from '#test/support/invoke.ts';
 import { QA_AGENT_ROUTES, type StubService, startStub } from '#test/support/stub-service.ts';
-import { createWebhooksApp, routes } from './app.ts';
+import { FUNCTIONS } from '../index.ts';
 import { drainOnSchedule } from './scheduled-drain.ts';
 
 let qa: StubService;
@@ -29,7 +29,7 @@ services:
 workflows:
   smoke: { name: Smoke, steps: [{ type: discover, service: qaagent }] }
 `);
-  return { ...test, handler: createApiHandler(test.context, createWebhooksApp, routes) };
+  return { ...test, handler: createApiHandler(test.context, FUNCTIONS.webhooks) };
 }
 
 describe('webhooks function', () => {
@@ -94,7 +94,13 @@ describe('webhooks function', () => {
     const { context } = setup();
     await context.runWorkflow('smoke');
     const summary = await drainOnSchedule(context, { getRemainingTimeInMillis: () => 60_000 });
-    expect(summary).toEqual({ attempted: 4, delivered: 1, retrying: 3, failed: 0, pending: 3 });
+    expect(summary.webhooks).toEqual({
+      attempted: 4,
+      delivered: 1,
+      retrying: 3,
+      failed: 0,
+      pending: 3,
+    });
     expect(hook.calls('POST /hook').at(-1)?.headers['webhook-id']).toMatch(/^msg_/);
   });
 
@@ -102,7 +108,7 @@ describe('webhooks function', () => {
     const { context } = setup();
     await context.runWorkflow('smoke');
     const { handler } = await import('./handler.ts');
-    const viaHttp = lambdaHandler(createWebhooksApp, routes, () => context);
+    const viaHttp = lambdaHandler(FUNCTIONS.webhooks, FUNCTIONS.webhooks.routes, () => context);
     expect((await invokeHandler(viaHttp, { path: '/api/webhooks' })).status).toBe(200);
     // The module's own handler builds its context from the environment; point it at this test's config and database.
     process.env.AEGIS_CONFIG = context.configSource ?? '';
@@ -111,8 +117,8 @@ describe('webhooks function', () => {
     try {
       const drained = (await handler(scheduledEvent(), {
         getRemainingTimeInMillis: () => 60_000,
-      })) as { attempted: number };
-      expect(drained.attempted).toBe(4);
+      })) as { webhooks: { attempted: number } };
+      expect(drained.webhooks.attempted).toBe(4);
     } finally {
       delete process.env.AEGIS_CONFIG;
       delete process.env.AEGIS_DB_PATH;
@@ -170,7 +176,7 @@ describe('webhooks function', () => {
       });
       expect(bad.status).toBe(400);
       expect(bad.json).toMatchObject({
-        message: 'path parameter \'id\': must be an integer ≥ 1, got "abc"',
+        message: 'path parameter \'id\': must be a decimal integer ≥ 1, got "abc"',
       });
     });
   });

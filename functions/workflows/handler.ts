@@ -1,5 +1,5 @@
 import { lambdaHandler } from '#shared/http-api/lambda.ts';
-import { createWorkflowsApp, routes } from './app.ts';
+import { FUNCTIONS } from '../index.ts';
 
 /** The Lambda entry point: API Gateway HTTP API (payload 2.0) events. */
-export const handler = lambdaHandler(createWorkflowsApp, routes);
+export const handler = lambdaHandler(FUNCTIONS.workflows);

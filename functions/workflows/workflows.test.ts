@@ -3,7 +3,7 @@ import { createApiHandler } from '#shared/http-api/lambda.ts';
 import { testContext } from '#test/support/context.ts';
 import { invokeHandler } from '#test/support/invoke.ts';
 import { QA_AGENT_ROUTES, qaStubsForFile } from '#test/support/stub-service.ts';
-import { createWorkflowsApp, routes } from './app.ts';
+import { FUNCTIONS } from '../index.ts';
 
 const stubs = qaStubsForFile();
 
@@ -27,7 +27,11 @@ workflows:
 
 function workflowsHandler(extra = '', env: Record<string, string> = {}) {
   const test = testContext(config(extra), env);
-  return { ...test, handler: createApiHandler(test.context, createWorkflowsApp, routes) };
+  return {
+    ...test,
+    handler: createApiHandler(test.context, FUNCTIONS.workflows),
+    runsHandler: createApiHandler(test.context, FUNCTIONS.runs),
+  };
 }
 
 describe('workflows function', () => {
@@ -96,7 +100,7 @@ describe('workflows function', () => {
 
   it('runs a workflow on POST with a JSON body (Express 5 behind serverless-http) and records it', async () => {
     // Prepare
-    const { handler } = workflowsHandler();
+    const { handler, runsHandler } = workflowsHandler();
     // Act
     const run = await invokeHandler(handler, {
       method: 'POST',
@@ -119,13 +123,15 @@ describe('workflows function', () => {
       'report',
     ]);
     expect(result.steps[2]?.data).toMatchObject({ submitted: 1 });
-    const record = await invokeHandler(handler, { path: `/api/runs/${result.run_id}` });
+    const record = await invokeHandler(runsHandler, { path: `/api/runs/${result.run_id}` });
     expect(record.status).toBe(200);
     expect(record.json).toMatchObject({
       run_id: result.run_id,
       status: 'completed',
       success: true,
       step_count: 4,
+      trigger: 'api',
+      triggered_by: null,
     });
   });
 
@@ -162,19 +168,12 @@ describe('workflows function', () => {
     }
   });
 
-  it('pages the history newest first, per workflow and across workflows', async () => {
+  it("pages a workflow's history newest first, and filters it by status", async () => {
     const { handler, context } = workflowsHandler();
     const first = await context.runWorkflow('smoke');
-    const second = await context.runWorkflow('full_pipeline');
+    await context.runWorkflow('full_pipeline');
     const third = await context.runWorkflow('smoke');
 
-    const all = (await invokeHandler(handler, { path: '/api/history' })).json as {
-      run_id: string;
-    }[];
-    expect(all.map((r) => r.run_id)).toEqual([third.run_id, second.run_id, first.run_id]);
-    const page = (await invokeHandler(handler, { path: '/api/history', query: 'limit=1&offset=1' }))
-      .json as { run_id: string }[];
-    expect(page.map((r) => r.run_id)).toEqual([second.run_id]);
     const smoke = (await invokeHandler(handler, { path: '/api/workflows/smoke/history' })).json as {
       run_id: string;
       steps: unknown[];
@@ -183,46 +182,55 @@ describe('workflows function', () => {
     expect(smoke[0]).toMatchObject({
       status: 'completed',
       step_count: 1,
-      steps: [{ step_type: 'discover', attempts: 1 }],
+      steps: [{ step_type: 'discover', attempts: 1, reused: false }],
     });
+    const page = (
+      await invokeHandler(handler, {
+        path: '/api/workflows/smoke/history',
+        query: 'limit=1&offset=1',
+      })
+    ).json as { run_id: string }[];
+    expect(page.map((r) => r.run_id)).toEqual([first.run_id]);
+    const cancelled = await invokeHandler(handler, {
+      path: '/api/workflows/smoke/history',
+      query: 'status=cancelled',
+    });
+    expect(cancelled.json).toEqual([]);
+    const bad = await invokeHandler(handler, {
+      path: '/api/workflows/smoke/history',
+      query: 'status=done',
+    });
+    expect(bad.status).toBe(400);
+    expect((bad.json as { message: string }).message).toBe(
+      'query parameter \'status\': must be one of queued, running, completed, cancelled, interrupted, got "done"',
+    );
   });
 
   it.each([
+    ['limit=abc', 'query parameter \'limit\': must be a decimal integer from 1 to 1000, got "abc"'],
+    ['limit=0', 'query parameter \'limit\': must be a decimal integer from 1 to 1000, got "0"'],
     [
-      '/api/history',
-      'limit=abc',
-      'query parameter \'limit\': must be an integer from 1 to 1000, got "abc"',
-    ],
-    [
-      '/api/history',
-      'limit=0',
-      'query parameter \'limit\': must be an integer from 1 to 1000, got "0"',
-    ],
-    [
-      '/api/history',
       'limit=1001',
-      'query parameter \'limit\': must be an integer from 1 to 1000, got "1001"',
+      'query parameter \'limit\': must be a decimal integer from 1 to 1000, got "1001"',
     ],
-    ['/api/history', 'offset=-1', 'query parameter \'offset\': must be an integer ≥ 0, got "-1"'],
-    ['/api/history', 'limt=5', "unknown query parameter 'limt'"],
+    ['limit=2.5', 'query parameter \'limit\': must be a decimal integer from 1 to 1000, got "2.5"'],
+    ['limit=1e3', 'query parameter \'limit\': must be a decimal integer from 1 to 1000, got "1e3"'],
     [
-      '/api/workflows/smoke/history',
-      'limit=2.5',
-      'query parameter \'limit\': must be an integer from 1 to 1000, got "2.5"',
+      'limit=0x10',
+      'query parameter \'limit\': must be a decimal integer from 1 to 1000, got "0x10"',
     ],
-  ])('refuses %s?%s with a 400 naming the parameter', async (path, query, message) => {
+    ['offset=', 'query parameter \'offset\': must be a decimal integer ≥ 0, got ""'],
+    ['offset=-1', 'query parameter \'offset\': must be a decimal integer ≥ 0, got "-1"'],
+    ['limt=5', "unknown query parameter 'limt'"],
+  ])('refuses a workflow history ?%s with a 400 naming the parameter', async (query, message) => {
     const { handler } = workflowsHandler();
-    const answer = await invokeHandler(handler, { path, query });
+    const answer = await invokeHandler(handler, { path: '/api/workflows/smoke/history', query });
     expect(answer.status).toBe(400);
     expect(answer.json).toEqual({ error: 'bad_request', message });
   });
 
-  it('answers 404 for an unknown run and an unknown workflow history', async () => {
+  it('answers 404 for an unknown workflow history', async () => {
     const { handler } = workflowsHandler();
-    expect((await invokeHandler(handler, { path: '/api/runs/no-such-run' })).json).toEqual({
-      error: 'not_found',
-      message: 'no run with id "no-such-run"',
-    });
     expect((await invokeHandler(handler, { path: '/api/workflows/nope/history' })).status).toBe(
       404,
     );
@@ -267,7 +275,7 @@ describe('workflows function', () => {
 
   it('answers 503 naming the path when the history database cannot be opened, 404 still for unknown workflows', async () => {
     const { handler } = workflowsHandler('', { AEGIS_DB_PATH: '/proc/aegis-no/history.db' });
-    const history = await invokeHandler(handler, { path: '/api/history' });
+    const history = await invokeHandler(handler, { path: '/api/workflows/smoke/history' });
     expect(history.status).toBe(503);
     expect(history.json).toEqual({
       error: 'service_unavailable',

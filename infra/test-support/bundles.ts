@@ -8,7 +8,7 @@ import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const DRIVER = join(ROOT, 'infra', 'test-support', 'invoke-bundle.mjs');
 
-/** The folders of functions/ that hold a function (a handler.ts), as the build and the template see them. */
+/** The folders of functions/ that hold a Lambda handler: what the registry must list (a check, not a source). */
 export function functionFolders(): string[] {
   return readdirSync(join(ROOT, 'functions'), { withFileTypes: true })
     .filter((entry) => entry.isDirectory())

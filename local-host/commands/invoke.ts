@@ -1,22 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { FUNCTION_NAMES, FUNCTIONS, type FunctionName } from '#functions/index.ts';
+import { API_ROUTES, FUNCTION_NAMES, FUNCTIONS, type FunctionName } from '#functions/index.ts';
 import { drainOnSchedule } from '#functions/webhooks/scheduled-drain.ts';
 import { errorMessage, UserFacingError } from '#shared/errors.ts';
-import { apiGatewayEvent, isScheduledEvent } from '#shared/http-api/apigw-event.ts';
+import { isScheduledEvent } from '#shared/http-api/apigw-event.ts';
 import { createApiHandler } from '#shared/http-api/lambda.ts';
 import { type CliIO, EXIT } from '../io.ts';
 import { type ConfigOption, commandContext, loadForCommand } from './common.ts';
-
-/** What `aegis invoke <function>` sends when no `--event` file is given. */
-export const SAMPLE_EVENTS: Record<FunctionName, () => unknown> = {
-  health: () => apiGatewayEvent({ path: '/health' }),
-  services: () => apiGatewayEvent({ path: '/api/services' }),
-  workflows: () => apiGatewayEvent({ path: '/api/workflows' }),
-  events: () => apiGatewayEvent({ path: '/api/events', query: 'limit=5' }),
-  webhooks: () => apiGatewayEvent({ path: '/api/webhooks' }),
-};
 
 function readEvent(io: CliIO, file: string): unknown {
   const path = resolve(io.cwd, file);
@@ -61,13 +52,16 @@ export async function invokeCommand(
     throw new UserFacingError(`unknown function "${name}" (known: ${FUNCTION_NAMES.join(', ')})`);
   const functionName = name as FunctionName;
   const event =
-    options.event === undefined ? SAMPLE_EVENTS[functionName]() : readEvent(io, options.event);
+    options.event === undefined
+      ? FUNCTIONS[functionName].sampleEvent()
+      : readEvent(io, options.event);
   const context = commandContext(io, loadForCommand(io, options.config, true));
   try {
     if (isScheduledEvent(event)) {
-      if (functionName !== 'webhooks')
+      const scheduled = FUNCTION_NAMES.filter((n) => FUNCTIONS[n].scheduled === true);
+      if (!scheduled.includes(functionName))
         throw new UserFacingError(
-          `the ${functionName} function takes API Gateway events; only webhooks has a scheduled entry point`,
+          `the ${functionName} function takes API Gateway events; only ${scheduled.join(', ')} has a scheduled entry point`,
         );
       io.stdout.write(`${JSON.stringify(await drainOnSchedule(context), null, 2)}\n`);
       return EXIT.ok;
@@ -76,8 +70,7 @@ export async function invokeCommand(
       throw new UserFacingError(
         'the event is neither an API Gateway HTTP API (payload 2.0) event nor an EventBridge schedule event',
       );
-    const { createApp, routes } = FUNCTIONS[functionName];
-    const result = await createApiHandler(context, createApp, routes)(event);
+    const result = await createApiHandler(context, FUNCTIONS[functionName], API_ROUTES)(event);
     io.stdout.write(
       `${JSON.stringify({ statusCode: result.statusCode, headers: result.headers, body: parseBody(result.body) }, null, 2)}\n`,
     );

@@ -1,18 +1,17 @@
 import express, { type Express } from 'express';
-import { FUNCTIONS } from '#functions/index.ts';
+import { API_ROUTES } from '#functions/index.ts';
 import type { AegisContext } from '#shared/context.ts';
 import { createApiApp } from '#shared/http-api/api-app.ts';
 import { DASHBOARD_DIR } from '../dashboard-dir.ts';
 
 /**
- * The local host's app: every function's app behind one port, the same
- * middleware a Lambda function gets, and the dashboard at `/`.
+ * The local host's app: every function's routes on one router (a request is
+ * matched once, not tried app after app), the same envelope and order of
+ * checks a Lambda function has, and the dashboard at `/`.
  */
 export function createHost(context: AegisContext, { dashboardDir = DASHBOARD_DIR } = {}): Express {
-  const functions = Object.values(FUNCTIONS);
   return createApiApp(context, {
-    apps: functions.map((f) => f.createApp(context)),
-    routes: functions.flatMap((f) => f.routes),
+    routes: API_ROUTES,
     extra: [express.static(dashboardDir, { index: 'index.html', maxAge: 0, fallthrough: true })],
   });
 }

@@ -1,47 +1,103 @@
-import express, { type Express, type RequestHandler } from 'express';
+import express, {
+  type Express,
+  type NextFunction,
+  type Request,
+  type RequestHandler,
+  type Response,
+} from 'express';
 import type { AegisContext } from '../context.ts';
-import {
-  cors,
-  errorHandler,
-  MAX_BODY_BYTES,
-  requestId,
-  requestLog,
-  requireApiKeyForWrites,
-  unmatched,
-} from './middleware.ts';
-import type { RouteDefinition } from './route.ts';
+import { ApiKeys } from './auth.ts';
+import { decodeBody, readBody } from './body.ts';
+import { errorHandler, requestEnvelope, unmatched } from './middleware.ts';
+import { expressPath, isReply, isStreamReply, type RouteDefinition } from './route.ts';
+import { parseInput } from './validate.ts';
 
 export interface ApiAppOptions {
-  /** The function apps to mount, in order. */
-  apps: readonly Express[];
-  /** Every route the mounted apps serve, for 405 answers. */
+  /** The routes this app serves. */
   routes: readonly RouteDefinition[];
-  /** Mounted after the apps and before the 404 (the host's dashboard). */
+  /** Every route of the API, for 405 answers (the catch-all function knows them all); `routes` by default. */
+  knownRoutes?: readonly RouteDefinition[];
+  /** Mounted after the routes and before the 404 (the host's dashboard). */
   extra?: readonly RequestHandler[];
 }
 
+declare module 'express-serve-static-core' {
+  interface Request {
+    /** The route declaration that matched, for the request's metrics and log line. */
+    aegisRoute?: RouteDefinition;
+  }
+}
+
 /**
- * The app around one function (on Lambda) or around all of them (the local
- * host): request ids, CORS, one log line per request, JSON bodies up to
- * 1 MiB, the API key on writes, then the function apps, then 405/404 and the
- * one place errors become `{error, message}` answers.
+ * The app of one function (on Lambda) or of all of them on one router (the
+ * local host): the request envelope (id, CORS, log line), then each route in
+ * a fixed order of checks — path and method (404/405), the API key (401/403)
+ * before any body is read, the body (413/415/400), its validation (400) —
+ * then the one place errors become `{error, message}` answers.
  */
 export function createApiApp(
   context: AegisContext,
-  { apps, routes, extra = [] }: ApiAppOptions,
+  { routes, knownRoutes = routes, extra = [] }: ApiAppOptions,
 ): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
-  app.use(requestId(), requestLog(context.logger), cors());
-  app.use(
-    express.json({ limit: MAX_BODY_BYTES, type: ['application/json', 'application/*+json'] }),
-  );
-  app.use(requireApiKeyForWrites(context.config.auth.api_key));
-  for (const functionApp of apps) app.use(functionApp);
+  app.use(requestEnvelope(context.logger));
+  const keys = ApiKeys.fromConfig(context.config.auth);
+  for (const route of routes)
+    app[route.method](expressPath(route.path), routeHandler(route, context, keys));
   for (const handler of extra) app.use(handler);
-  app.use(unmatched(routes));
+  app.use(unmatched(knownRoutes));
   app.use(errorHandler(context.logger));
   return app;
+}
+
+/** Answers that depend on the configuration alone, kept as bytes; a bound keeps odd paths from piling up. */
+const MAX_CACHED_ANSWERS = 256;
+
+function routeHandler(route: RouteDefinition, context: AegisContext, keys: ApiKeys) {
+  const cache = route.configOnly ? new Map<string, Buffer>() : undefined;
+  const takesBody = route.method === 'post';
+  return async function handleRoute(req: Request, res: Response, next: NextFunction) {
+    req.aegisRoute = route;
+    try {
+      const caller = keys.authorize(sent(req.headers['x-api-key']), route.access, req.method);
+      const cached = cache?.get(req.url);
+      if (cached) return void sendJsonBytes(res, 200, cached);
+      const rawBody = takesBody ? await readBody(req, res) : Buffer.alloc(0);
+      const input = {
+        params: parseInput(route.params, req.params, 'path parameter'),
+        query: parseInput(route.query, req.query, 'query parameter'),
+        body: parseInput(route.body, decodeBody(req, rawBody, route.bodyKind ?? 'json'), 'body'),
+        caller,
+        rawBody: route.bodyKind === 'raw' ? rawBody : Buffer.alloc(0),
+      };
+      const result = await route.handle(input, context, req);
+      if (isStreamReply(result)) return result.stream(req, res);
+      if (isReply(result)) {
+        if (result.headers)
+          for (const [name, value] of Object.entries(result.headers)) res.setHeader(name, value);
+        res.status(result.status).json(result.body);
+        return;
+      }
+      const bytes = Buffer.from(JSON.stringify(result));
+      if (cache && cache.size < MAX_CACHED_ANSWERS) cache.set(req.url, bytes);
+      sendJsonBytes(res, 200, bytes);
+    } catch (error) {
+      next(error);
+    }
+  };
+}
+
+/** An `X-API-Key` sent twice arrives as a list: it counts as no key. */
+function sent(value: string | string[] | undefined): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+function sendJsonBytes(res: Response, status: number, bytes: Buffer): void {
+  res.statusCode = status;
+  res.setHeader('content-type', 'application/json; charset=utf-8');
+  res.setHeader('content-length', bytes.length);
+  res.end(res.req.method === 'HEAD' ? undefined : bytes);
 }

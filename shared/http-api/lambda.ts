@@ -3,7 +3,6 @@ import type {
   APIGatewayProxyStructuredResultV2,
   Context,
 } from 'aws-lambda';
-import type { Express } from 'express';
 import serverless from 'serverless-http';
 import { loadConfig } from '../config/load.ts';
 import { AegisContext } from '../context.ts';
@@ -13,21 +12,33 @@ import { createLogger } from '../logger.ts';
 import { createApiApp } from './api-app.ts';
 import type { RouteDefinition } from './route.ts';
 
+/** What the Lambda layer needs of a function: its routes, and whether it is the catch-all that knows them all. */
+export interface LambdaFunction {
+  routes: readonly RouteDefinition[];
+  catchAll?: boolean;
+}
+
 export type LambdaContext = Partial<Context>;
 export type ApiHandler = (
   event: APIGatewayProxyEventV2,
   context?: LambdaContext,
 ) => Promise<APIGatewayProxyStructuredResultV2>;
-export type CreateApp = (context: AegisContext) => Express;
 export type ContextProvider = () => AegisContext | Promise<AegisContext>;
 
-/** A function's app behind serverless-http, for API Gateway HTTP API (payload 2.0) events. */
+/**
+ * A function's app behind serverless-http, for API Gateway HTTP API (payload
+ * 2.0) events. `allRoutes` lets the catch-all function answer 405 for a path
+ * another function serves.
+ */
 export function createApiHandler(
   context: AegisContext,
-  createApp: CreateApp,
-  routes: readonly RouteDefinition[],
+  fn: LambdaFunction,
+  allRoutes: readonly RouteDefinition[] = fn.routes,
 ): ApiHandler {
-  const app = createApiApp(context, { apps: [createApp(context)], routes });
+  const app = createApiApp(context, {
+    routes: fn.routes,
+    knownRoutes: fn.catchAll ? allRoutes : fn.routes,
+  });
   // Without X-Request-Id, the request id is API Gateway's own.
   return serverless(app, { provider: 'aws', requestId: 'x-request-id' }) as ApiHandler;
 }
@@ -44,7 +55,13 @@ export function contextFromEnvironment(
   const loaded = loadConfig({ env, cwd, allowDefaults: true });
   for (const warning of loaded.warnings)
     logger.warn('configuration warning', { path: warning.path, detail: warning.message });
-  return new AegisContext({ config: loaded.config, configSource: loaded.source, env, logger });
+  return new AegisContext({
+    config: loaded.config,
+    configSource: loaded.source,
+    env,
+    logger,
+    apiTrigger: 'lambda',
+  });
 }
 
 /** Builds a value once, at first use (cold start); a failed build is tried again next time. */
@@ -70,20 +87,37 @@ export function startupFailure(error: unknown): APIGatewayProxyStructuredResultV
   };
 }
 
-/** A Lambda handler that builds its context and app once, at the first invocation, and reuses them. */
+/**
+ * A Lambda handler that builds its context and app once, at the first
+ * invocation, and reuses them; each invocation's log lines carry its Lambda
+ * context (request id, cold start) through Powertools' own `addContext`.
+ */
 export function lambdaHandler(
-  createApp: CreateApp,
-  routes: readonly RouteDefinition[],
+  fn: LambdaFunction,
+  allRoutes: readonly RouteDefinition[] = fn.routes,
   provide: ContextProvider = contextFromEnvironment,
 ): ApiHandler {
-  const api = once(async () => createApiHandler(await provide(), createApp, routes));
+  const api = once(async () => {
+    const context = await provide();
+    return { context, handle: createApiHandler(context, fn, allRoutes) };
+  });
   return async function handler(event, lambdaContext = {}) {
-    let handle: ApiHandler;
+    let ready: Awaited<ReturnType<typeof api>>;
     try {
-      handle = await api();
+      ready = await api();
     } catch (error) {
       return startupFailure(error);
     }
-    return handle(event, lambdaContext);
+    withLambdaContext(ready.context, lambdaContext);
+    return ready.handle(event, lambdaContext);
   };
+}
+
+/** Powertools' documented way to put the invocation's context on every log line; a local invoke has none. */
+export function withLambdaContext(context: AegisContext, lambdaContext: LambdaContext): void {
+  if (
+    typeof lambdaContext.awsRequestId === 'string' &&
+    typeof lambdaContext.functionName === 'string'
+  )
+    context.logger.addContext(lambdaContext as Context);
 }

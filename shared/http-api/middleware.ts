@@ -1,4 +1,4 @@
-import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import {
@@ -10,7 +10,7 @@ import {
   NotFoundError,
   PayloadTooLargeError,
   ServiceUnavailableError,
-  UnauthorizedError,
+  UnsupportedMediaTypeError,
   UserFacingError,
 } from '../errors.ts';
 import type { Logger } from '../logger.ts';
@@ -35,31 +35,14 @@ export function requestIdOf(headers: IncomingHttpHeaders): string {
   return typeof sent === 'string' && REQUEST_ID.test(sent) ? sent : randomUUID();
 }
 
-export function requestId(): RequestHandler {
-  return function assignRequestId(req, res, next) {
-    req.requestId = requestIdOf(req.headers);
-    res.setHeader('x-request-id', req.requestId);
-    next();
-  };
-}
-
 /** Sent on every answer: any origin may read it, and the request id with it. */
 export const CORS_HEADERS = {
   'access-control-allow-origin': '*',
   'access-control-expose-headers': 'X-Request-Id',
 } as const;
 
-/** Any origin, as the original allowed; preflights are answered here, before auth. */
-export function cors(): RequestHandler {
-  return function allowAnyOrigin(req, res, next) {
-    res.setHeaders(new Map(Object.entries(CORS_HEADERS)));
-    if (req.method !== 'OPTIONS') return next();
-    res.setHeader('access-control-allow-methods', 'GET, POST, OPTIONS');
-    res.setHeader('access-control-allow-headers', 'Content-Type, X-API-Key, X-Request-Id');
-    res.setHeader('access-control-max-age', '600');
-    res.status(204).end();
-  };
-}
+/** Marks the dashboard's own polling, whose request lines are DEBUG rather than INFO. */
+export const CLIENT_HEADER = 'x-aegis-client';
 
 export interface RequestLine {
   requestId: string;
@@ -68,12 +51,14 @@ export interface RequestLine {
   status: number;
   /** `performance.now()` when the request arrived. */
   started: number;
+  /** Routine traffic (the dashboard's reads) is logged at DEBUG. */
+  routine?: boolean;
 }
 
 /** One structured line per request: request id, method, path (never the query or headers), status, duration. */
 export function logRequestLine(
   logger: Logger,
-  { requestId, method, path, status, started }: RequestLine,
+  { requestId, method, path, status, started, routine = false }: RequestLine,
 ): void {
   const line = {
     request_id: requestId,
@@ -83,12 +68,23 @@ export function logRequestLine(
     duration_ms: roundMs(performance.now() - started),
   };
   if (status >= 500) logger.error('request', line);
+  else if (routine && status < 400) logger.debug('request', line);
   else logger.info('request', line);
 }
 
-export function requestLog(logger: Logger): RequestHandler {
-  return function logRequest(req, res, next) {
+/**
+ * What every request gets before routing, in one middleware: a request id
+ * (taken from `X-Request-Id` when sane, echoed back), the CORS headers (any
+ * origin, as the original allowed; preflights answered here, before auth),
+ * and one log line when the answer is finished.
+ */
+export function requestEnvelope(logger: Logger): RequestHandler {
+  return function envelope(req, res, next) {
     const started = performance.now();
+    req.requestId = requestIdOf(req.headers);
+    res.setHeader('x-request-id', req.requestId);
+    res.setHeader('access-control-allow-origin', CORS_HEADERS['access-control-allow-origin']);
+    res.setHeader('access-control-expose-headers', CORS_HEADERS['access-control-expose-headers']);
     res.once('finish', () =>
       logRequestLine(logger, {
         requestId: req.requestId,
@@ -96,27 +92,17 @@ export function requestLog(logger: Logger): RequestHandler {
         path: req.path,
         status: res.statusCode,
         started,
+        routine: req.headers[CLIENT_HEADER] === 'dashboard',
       }),
     );
-    next();
-  };
-}
-
-function digest(value: string): Buffer {
-  return createHash('sha256').update(value, 'utf8').digest();
-}
-
-/** With `auth.api_key` set, every POST needs `X-API-Key`, compared in constant time (SPEC §6). */
-export function requireApiKeyForWrites(apiKey: string): RequestHandler {
-  const expected = digest(apiKey);
-  return function checkApiKey(req, _res, next) {
-    if (apiKey === '' || req.method !== 'POST') return next();
-    const sent = req.headers['x-api-key'];
-    // Hashing first gives equal lengths, so the comparison time says nothing about the key.
-    if (typeof sent === 'string' && timingSafeEqual(digest(sent), expected)) return next();
-    next(
-      new UnauthorizedError(sent === undefined ? 'missing X-API-Key header' : 'invalid X-API-Key'),
+    if (req.method !== 'OPTIONS') return next();
+    res.setHeader('access-control-allow-methods', 'GET, POST, OPTIONS');
+    res.setHeader(
+      'access-control-allow-headers',
+      'Content-Type, X-API-Key, X-Request-Id, Idempotency-Key, Prefer, Last-Event-ID, traceparent, X-Aegis-Client',
     );
+    res.setHeader('access-control-max-age', '600');
+    res.status(204).end();
   };
 }
 
@@ -158,7 +144,9 @@ export function toHttpError(error: unknown): HttpError {
     return new PayloadTooLargeError(`request body is larger than 1 MiB (${MAX_BODY_BYTES} bytes)`);
   if (type === 'entity.parse.failed') return new BadRequestError('request body is not valid JSON');
   if (type === 'encoding.unsupported' || type === 'charset.unsupported')
-    return new BadRequestError('request body encoding is not supported (send UTF-8 JSON)');
+    return new UnsupportedMediaTypeError(
+      'request body encoding is not supported (send UTF-8, optionally gzip or deflate)',
+    );
   const status = (error as BodyParserError | null)?.status;
   if (typeof status === 'number' && status >= 400 && status < 500)
     return new BadRequestError('malformed request');

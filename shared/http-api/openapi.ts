@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { RouteDefinition } from './route.ts';
+import { ERROR_RESPONSES } from './schemas.ts';
 
 type JsonObject = Record<string, unknown>;
 
@@ -25,7 +26,8 @@ function objectProperties(schema: z.ZodType | undefined): [string, z.ZodType, bo
   return Object.entries(schema.shape as Record<string, z.ZodType>).map(([name, property]) => [
     name,
     property,
-    !(property instanceof z.ZodOptional || property instanceof z.ZodDefault),
+    // Required when leaving it out is an error (defaults and optional ones parse without it).
+    !property.safeParse(undefined).success,
   ]);
 }
 
@@ -33,6 +35,22 @@ export interface OpenApiInfo {
   title: string;
   version: string;
   description: string;
+}
+
+/** The answers a route gives by what it takes, whatever it declares itself. */
+function standardResponses(route: RouteDefinition): RouteDefinition['responses'] {
+  const responses: RouteDefinition['responses'] = { 500: ERROR_RESPONSES[500] };
+  if (route.params || route.query || route.body || route.method === 'post')
+    responses[400] = ERROR_RESPONSES[400];
+  if (route.access !== 'public') {
+    responses[401] = ERROR_RESPONSES[401];
+    responses[403] = ERROR_RESPONSES[403];
+  }
+  if (route.method === 'post') {
+    responses[413] = ERROR_RESPONSES[413];
+    responses[415] = ERROR_RESPONSES[415];
+  }
+  return responses;
 }
 
 /**
@@ -60,17 +78,44 @@ export function openApiDocument(routes: readonly RouteDefinition[], info: OpenAp
           ...(schema.description ? { description: schema.description } : {}),
         };
       }),
+      ...Object.entries(route.headers ?? {}).map(([name, description]) => ({
+        name,
+        in: 'header',
+        required: false,
+        description,
+        schema: { type: 'string' },
+      })),
     ];
     const responses = Object.fromEntries(
-      Object.entries(route.responses).map(([status, spec]) => [
-        status,
-        {
-          description: spec.description,
-          ...(spec.schema
-            ? { content: { 'application/json': { schema: convert(spec.schema, 'output') } } }
-            : {}),
-        },
-      ]),
+      Object.entries({ ...standardResponses(route), ...route.responses })
+        .sort(([a], [b]) => Number(a) - Number(b))
+        .map(([status, spec]) => [
+          status,
+          {
+            description: spec.description,
+            ...(spec.headers
+              ? {
+                  headers: Object.fromEntries(
+                    Object.entries(spec.headers).map(([name, description]) => [
+                      name,
+                      { description, schema: { type: 'string' } },
+                    ]),
+                  ),
+                }
+              : {}),
+            ...(spec.schema
+              ? {
+                  content: {
+                    [spec.contentType ?? 'application/json']: {
+                      schema: convert(spec.schema, 'output'),
+                    },
+                  },
+                }
+              : spec.contentType
+                ? { content: { [spec.contentType]: { schema: { type: 'string' } } } }
+                : {}),
+          },
+        ]),
     );
     const operation: JsonObject = {
       operationId: `${route.method}${route.path.replace(/[{}]/g, '').replace(/[^A-Za-z0-9]+(.)?/g, (_m, c: string | undefined) => (c ? c.toUpperCase() : ''))}`,
@@ -78,16 +123,33 @@ export function openApiDocument(routes: readonly RouteDefinition[], info: OpenAp
       ...(route.description ? { description: route.description } : {}),
       tags: [route.tag],
       ...(parameters.length > 0 ? { parameters } : {}),
-      ...(route.body
+      ...(route.body || route.bodyKind === 'raw'
         ? {
             requestBody: {
-              required: true,
-              content: { 'application/json': { schema: convert(route.body, 'input') } },
+              required: false,
+              content:
+                route.bodyKind === 'raw'
+                  ? {
+                      'application/json': { schema: {} },
+                      'application/octet-stream': { schema: {} },
+                    }
+                  : {
+                      'application/json': {
+                        schema: route.body ? convert(route.body, 'input') : {},
+                      },
+                    },
             },
           }
         : {}),
       responses,
-      ...(route.method === 'post' ? { security: [{ apiKey: [] }, {}] } : {}),
+      // Which key scope the operation needs when auth is on; `{}` = none needed then (auth off, or reads open).
+      security:
+        route.access === 'public'
+          ? []
+          : route.access === 'read'
+            ? [{ apiKey: ['read'] }, {}]
+            : [{ apiKey: [route.access] }],
+      'x-aegis-scope': route.access,
     };
     paths[route.path] = { ...paths[route.path], [route.method]: operation };
   }
@@ -102,7 +164,8 @@ export function openApiDocument(routes: readonly RouteDefinition[], info: OpenAp
           type: 'apiKey',
           in: 'header',
           name: 'X-API-Key',
-          description: 'Required on POST requests when auth.api_key is set.',
+          description:
+            'An API key of auth.keys (or auth.api_key, the key named default, with every scope). Operations list the scope they need: read (GET, only with auth.protect_reads), run (start, cancel, rerun) or admin. Never accepted in a query string.',
         },
       },
     },

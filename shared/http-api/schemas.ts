@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { CONDITIONS, EVENT_TYPES, STEP_TYPES } from '../config/schema.ts';
 import type { StoredEvent } from '../events/event-store.ts';
 import type { HistoryRecord, HistoryRecordDetail } from '../history/history-store.ts';
-import { RUN_STATUSES } from '../history/history-store.ts';
+import type { RunTrigger } from '../runs/run-queue.ts';
+import { RUN_STATUSES } from '../runs/run-queue.ts';
 import { HEALTH_STATUSES, type ServiceHealth } from '../services/health.ts';
 import type { ServiceListing } from '../services/listing.ts';
 import { DELIVERY_STATUSES, type Delivery } from '../webhooks/outbox.ts';
@@ -99,7 +100,9 @@ export const runResultSchema: z.ZodType<RunResult> = z
   .object({
     run_id: z.string(),
     workflow_name: z.string(),
+    status: z.enum(['completed', 'cancelled', 'interrupted']),
     success: z.boolean(),
+    reason: z.string().nullable(),
     started_at: z.string(),
     completed_at: z.string(),
     duration_ms: z.number(),
@@ -113,16 +116,27 @@ export const runResultSchema: z.ZodType<RunResult> = z
         error: z.string().nullable(),
         duration_ms: z.number(),
         attempts: z.array(attemptSchema),
+        reused: z.boolean().optional(),
       }),
     ),
   })
   .meta({ id: 'RunResult' });
+
+/** What starting a run asynchronously (or a rerun, or a trigger) answers: 202 with `Location`. */
+export const runAcceptedSchema = z
+  .object({
+    run_id: z.string(),
+    status: z.enum(RUN_STATUSES),
+    url: z.string(),
+  })
+  .meta({ id: 'RunAccepted' });
 
 const historyStepSchema = z.object({
   step_type: z.enum(STEP_TYPES),
   service: z.string(),
   success: z.boolean(),
   skipped: z.boolean(),
+  reused: z.boolean(),
   duration_ms: z.number(),
   error: z.string().nullable(),
   attempts: z.number().int(),
@@ -133,9 +147,20 @@ const historyRunFields = {
   workflow_name: z.string(),
   status: z.enum(RUN_STATUSES),
   success: z.boolean().nullable(),
-  started_at: z.string(),
+  queued_at: z.string(),
+  started_at: z.string().nullable(),
   completed_at: z.string().nullable(),
   duration_ms: z.number().nullable(),
+  trigger: z
+    .custom<RunTrigger>((value) => typeof value === 'string')
+    .meta({
+      type: 'string',
+      description: 'api, cli, schedule, rerun, lambda or trigger:<name>',
+    }),
+  triggered_by: z.string().nullable(),
+  parent_run_id: z.string().nullable(),
+  reason: z.string().nullable(),
+  trace_id: z.string().nullable(),
   step_count: z.number().int(),
 };
 
@@ -187,14 +212,30 @@ export const deliverySchema: z.ZodType<Delivery> = z
   })
   .meta({ id: 'Delivery' });
 
-/** The answers every route may give besides its own. */
+/** The answers routes give for the same reasons, described once; the OpenAPI document adds them by what a route takes. */
 export const ERROR_RESPONSES = {
   400: {
-    description: 'A bad parameter or body; the message says which and why.',
+    description: 'A bad parameter, header or body; the message says which and why.',
     schema: errorSchema,
   },
+  401: {
+    description: 'Auth is on and X-API-Key is missing or unknown.',
+    schema: errorSchema,
+  },
+  403: {
+    description: "The key lacks the operation's scope (the message names the key and the scope).",
+    schema: errorSchema,
+  },
+  404: { description: 'No such workflow, service, run or delivery.', schema: errorSchema },
+  409: {
+    description: 'The request conflicts with the state of the run or workflow.',
+    schema: errorSchema,
+  },
+  413: { description: 'The body is over 1 MiB (1,048,576 bytes).', schema: errorSchema },
+  415: { description: 'The body is not of a type this operation takes.', schema: errorSchema },
   500: {
     description: 'An unexpected error (no details are given; the request id is in the logs).',
     schema: errorSchema,
   },
+  503: { description: 'The history database is not available.', schema: errorSchema },
 } as const;
