@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultConfig } from '#shared/config/schema.ts';
+import { stepStatement } from '#shared/history/history-store.ts';
 import { openStores } from '#shared/stores.ts';
 import type { StepResult } from '#shared/workflow/types.ts';
 import type { Row } from './report.ts';
@@ -30,8 +30,8 @@ function stepResult(type: (typeof STEP_TYPES)[number]): StepResult {
 const STEPS = STEP_TYPES.map((type, index) => ({ index, step: stepResult(type) }));
 
 /**
- * Writes `runs` runs of 5 steps into a new history, through the store's own API (startRun, then
- * completeRun with the steps), as a run through the host would: no SQL of our own.
+ * Writes `runs` runs of 5 steps into a new history through the run queue's own API (enqueue,
+ * claim, finish with the steps), as a run through the host would: no SQL of our own.
  */
 async function seed(dbPath: string, runs: number): Promise<number> {
   const stores = await openStores({ ...defaultConfig(), history_db_path: dbPath }, {});
@@ -41,22 +41,38 @@ async function seed(dbPath: string, runs: number): Promise<number> {
     const worker = async () => {
       while (next < runs) {
         const i = next++;
-        const run_id = randomUUID();
         const workflow_name = WORKFLOWS[i % WORKFLOWS.length] as string;
-        const at = new Date(Date.UTC(2026, 0, 1) + i * 1000).toISOString();
-        await stores.history.startRun({ run_id, workflow_name, started_at: at, step_count: 5 });
-        await stores.history.completeRun(
-          {
-            run_id,
-            workflow_name,
-            success: true,
-            started_at: at,
-            completed_at: at,
-            duration_ms: 6.25,
-            steps: STEPS.map((s) => s.step),
-          },
-          STEPS,
-        );
+        const now = Date.UTC(2026, 0, 1) + i * 1000;
+        const at = new Date(now).toISOString();
+        // As a run through the host: queued, claimed, finished with its steps.
+        const queued = await stores.queue.enqueue({
+          workflow: workflow_name,
+          settings: { on_interrupt: 'none' },
+          trigger: 'api',
+          now,
+        });
+        if (queued.kind !== 'queued') throw new Error('seeding: a run was not queued');
+        const claim = await stores.queue.claim({
+          owner: 'bench-seed',
+          leaseMs: 60_000,
+          workflows: [workflow_name],
+          runId: queued.runId,
+          now,
+        });
+        if (!claim) throw new Error('seeding: a queued run could not be claimed');
+        await stores.queue.finish({
+          runId: queued.runId,
+          owner: 'bench-seed',
+          status: 'completed',
+          success: true,
+          completedAt: at,
+          durationMs: 6.25,
+          reason: null,
+          before: STEPS.map(({ index, step }) =>
+            stepStatement(queued.runId, index, step, 'bench-seed'),
+          ),
+          now,
+        });
       }
     };
     await Promise.all(Array.from({ length: 4 }, worker));

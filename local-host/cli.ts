@@ -6,6 +6,7 @@ import { registerConfig } from './commands/config.ts';
 import { registerHealthcheck } from './commands/healthcheck.ts';
 import { registerInvoke } from './commands/invoke.ts';
 import { registerRun } from './commands/run.ts';
+import { registerRuns } from './commands/runs.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerStatus } from './commands/status.ts';
 import { registerDemoServices } from './demo-services/index.ts';
@@ -39,6 +40,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
   program.addHelpText('after', '\nRun `aegis <command> --help` for the options of a command.');
   registerServe(program, io, setExit);
   registerRun(program, io, setExit);
+  registerRuns(program, io, setExit);
   registerStatus(program, io, setExit);
   registerConfig(program, io, setExit);
   registerHealthcheck(program, io, setExit);

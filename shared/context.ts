@@ -1,11 +1,22 @@
+import { findWorkflow } from './config/lookup.ts';
 import type { AegisConfig } from './config/schema.ts';
-import type { Environment } from './env.ts';
+import { ENV, type Environment, readSeconds } from './env.ts';
 import type { Logger } from './logger.ts';
-import { executeRun, findWorkflow } from './runs/execute-run.ts';
+import { DEFAULT_LEASE_MS, LeaseKeeper } from './runs/lease-keeper.ts';
+import type { RunTrigger } from './runs/run-queue.ts';
+import { RunService } from './runs/run-service.ts';
+import { Signals } from './signals.ts';
 import { openStores, type Stores } from './stores.ts';
 import { PACKAGE_VERSION } from './version.ts';
 import type { RunObserver } from './workflow/run-workflow.ts';
 import type { RunResult } from './workflow/types.ts';
+
+/**
+ * Who executes the runs this process queues: `inline`, the caller itself
+ * (`aegis run`, a Lambda function, a test); `workers`, the host's pool
+ * (`AEGIS_RUN_WORKERS`), which a synchronous request then waits for.
+ */
+export type RunExecution = 'inline' | 'workers';
 
 export interface ContextOptions {
   config: AegisConfig;
@@ -15,6 +26,12 @@ export interface ContextOptions {
   logger: Logger;
   /** How the database is opened; tests and the host may hand in their own. */
   openStores?: (config: AegisConfig, env: Environment) => Promise<Stores>;
+  /** `inline` unless the host runs a worker pool. */
+  runExecution?: RunExecution;
+  /** What a run started through the API records as its trigger: `api`, or `lambda` on Lambda. */
+  apiTrigger?: Extract<RunTrigger, 'api' | 'lambda'>;
+  /** How often a running run looks for a cancel asked for by another process (tests shorten it). */
+  cancelPollMs?: number;
 }
 
 /**
@@ -31,11 +48,18 @@ export class AegisContext {
   readonly version = PACKAGE_VERSION;
   /** For `uptime_seconds`. */
   readonly startedAt = performance.now();
-  /** Set by the host to wake its webhook worker; a no-op elsewhere (Lambda drains on a schedule). */
-  onDeliveriesQueued: (runId: string) => void = () => {};
+  /** The wake-ups between the parts of this process (webhook worker, run workers, event stream). */
+  readonly signals = new Signals();
+  readonly runExecution: RunExecution;
+  readonly apiTrigger: Extract<RunTrigger, 'api' | 'lambda'>;
+  /** The leases of the runs this process executes. */
+  readonly leases: LeaseKeeper;
   readonly #openStores: (config: AegisConfig, env: Environment) => Promise<Stores>;
   /** The open stores, or the opening in progress; cleared on failure so the next request tries again. */
   #stores: Promise<Stores> | undefined;
+  #runs: RunService | undefined;
+  /** Listeners every run of this process gets, added by whoever owns them (the metrics). */
+  readonly #runObservers: RunObserver[] = [];
 
   constructor(options: ContextOptions) {
     this.config = options.config;
@@ -43,6 +67,15 @@ export class AegisContext {
     this.env = options.env;
     this.logger = options.logger;
     this.#openStores = options.openStores ?? openStores;
+    this.runExecution = options.runExecution ?? 'inline';
+    this.apiTrigger = options.apiTrigger ?? 'api';
+    this.leases = new LeaseKeeper({
+      queue: async () => (await this.stores()).queue,
+      signals: this.signals,
+      logger: this.logger,
+      leaseMs: readSeconds(this.env, ENV.runLeaseSeconds, { min: 1 }) ?? DEFAULT_LEASE_MS,
+      ...(options.cancelPollMs === undefined ? {} : { cancelPollMs: options.cancelPollMs }),
+    });
   }
 
   stores(): Promise<Stores> {
@@ -55,21 +88,45 @@ export class AegisContext {
     return this.#stores;
   }
 
-  async runWorkflow(key: string, observers: readonly RunObserver[] = []): Promise<RunResult> {
-    findWorkflow(this.config, key); // an unknown workflow is a 404 even where no database is configured
-    return executeRun(key, {
+  /** The run queue's operations, over this process's database. */
+  async runs(): Promise<RunService> {
+    const stores = await this.stores();
+    this.#runs ??= new RunService({
       config: this.config,
       env: this.env,
-      stores: await this.stores(),
       logger: this.logger,
-      observers,
-      onDeliveriesQueued: (runId) => this.onDeliveriesQueued(runId),
+      signals: this.signals,
+      leases: this.leases,
+      stores,
+      observers: () => this.#runObservers,
     });
+    return this.#runs;
+  }
+
+  /** Gives every run of this process one more listener. */
+  observeRuns(observer: RunObserver): void {
+    this.#runObservers.push(observer);
+  }
+
+  /** Queues a run and executes it here, to its end: what `aegis run` and the tests do. */
+  async runWorkflow(
+    key: string,
+    {
+      observers = [],
+      trigger = 'cli',
+    }: { observers?: readonly RunObserver[]; trigger?: RunTrigger } = {},
+  ): Promise<RunResult> {
+    findWorkflow(this.config, key); // an unknown workflow is a 404 even where no database is configured
+    const runs = await this.runs();
+    const { runId } = await runs.start(key, { trigger });
+    return runs.execute(runId, observers);
   }
 
   async close(): Promise<void> {
+    this.leases.close();
     const stores = this.#stores;
     this.#stores = undefined;
+    this.#runs = undefined;
     if (stores) (await stores.catch(() => undefined))?.db.close();
   }
 }

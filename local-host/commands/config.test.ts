@@ -126,7 +126,7 @@ describe('aegis config validate', () => {
         `      ${path}:12:18: workflows.full_pipeline.steps[0].service: unknown service "qa" (known: qaagent)`,
         '  ✗ webhooks',
         `      ${path}:17:10: webhooks[1].url: same URL as webhooks[0]: list all its events in one entry`,
-        `  ! warning: ${path}:16:14: webhooks[0].events[0]: "workflow.done" is not an event type, so nothing will match it (known: workflow.started, step.completed, failure.detected, workflow.completed, *)`,
+        `  ! warning: ${path}:16:14: webhooks[0].events[0]: "workflow.done" is not an event type, so nothing will match it (known: workflow.started, step.completed, failure.detected, workflow.completed, workflow.cancelled, *)`,
         'Invalid: 6 errors.',
         '',
       ].join('\n'),
@@ -283,6 +283,8 @@ describe('aegis config show', () => {
       retries: 2,
       retry_delay: 1,
       timeout: 30,
+      dedupe: false,
+      dedupe_days: 7,
     });
     expect(shown.history_db_path).toBe(join(dirname(path), 'aegis_history.db'));
   });

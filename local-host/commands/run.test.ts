@@ -68,7 +68,7 @@ describe('aegis run (a real process)', () => {
     expect(stderr).toBe('');
     expect(code).toBe(0);
     const lines = stdout.trimEnd().split('\n');
-    expect(lines[0]).toBe('Running full (Full QA Pipeline, 5 steps)');
+    expect(lines[0]).toMatch(/^Running full \(Full QA Pipeline, 5 steps, run [0-9a-f-]{36}\)$/);
     expect(lines[1]).toMatch(/^ {2}✓ 1\. discover \(qaagent\) {2}\d+ ms {2}2 routes$/);
     expect(lines[2]).toMatch(/^ {2}✓ 2\. test \(qaagent\) {2}\d+ ms {2}2\/3 passed, 1 failed$/);
     expect(lines[3]).toMatch(/^ {2}✓ 3\. submit_bugs \(bugalizer\) {2}\d+ ms {2}1 submitted$/);
@@ -164,14 +164,16 @@ describe('aegis run (a real process)', () => {
       [
         'completed_at',
         'duration_ms',
+        'reason',
         'run_id',
         'started_at',
+        'status',
         'steps',
         'success',
         'workflow_name',
       ].sort(),
     );
-    expect(result).toMatchObject({ workflow_name: 'full', success: true });
+    expect(result).toMatchObject({ workflow_name: 'full', success: true, status: 'completed' });
     expect(result.steps.map((s) => s.step_type)).toEqual([
       'discover',
       'test',
@@ -332,7 +334,7 @@ describe('aegis run (in-process)', () => {
     );
     const { code, stdout } = await cli(['run', 'flaky'], dir, env);
     expect(code).toBe(1);
-    expect(stdout).toMatch(/^Running flaky \(Flaky, 1 step\)\n/);
+    expect(stdout).toMatch(/^Running flaky \(Flaky, 1 step, run [0-9a-f-]{36}\)\n/);
     expect(stdout).toMatch(
       /✗ 1\. discover \(qaagent\) {2}\d+ ms {2}qaagent GET \/api\/routes: HTTP 500 after 3 attempts\n/,
     );

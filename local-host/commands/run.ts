@@ -1,43 +1,16 @@
 import type { Command } from 'commander';
-import { findWorkflow } from '#shared/runs/execute-run.ts';
-import { reportedFailures } from '#shared/workflow/conditions.ts';
+import { findWorkflow } from '#shared/config/lookup.ts';
 import type { StepResult } from '#shared/workflow/types.ts';
-import { formatDuration, type Paint, paintFor, SYMBOL } from '../format.ts';
+import { paintFor } from '../format.ts';
 import { type CliIO, EXIT } from '../io.ts';
 import { type ConfigOption, commandContext, loadForCommand } from './common.ts';
+import { describeStep, exitCodeOf, hasTestFailures, verdictLine } from './run-output.ts';
 import { sendOwnDeliveries } from './run-webhooks.ts';
 
 interface RunOptions extends ConfigOption {
   json?: boolean;
   failOnTestFailures?: boolean;
-}
-
-function describeStep(index: number, step: StepResult, paint: Paint): string {
-  const label = `${step.step_type} ${paint.dim(`(${step.service})`)}`;
-  if (step.skipped)
-    return `  ${paint.yellow(SYMBOL.skipped)} ${index + 1}. ${label}  ${String(step.data.message ?? 'skipped')}`;
-  const time = paint.dim(formatDuration(step.duration_ms));
-  if (!step.success) {
-    const tries = step.attempts.length > 1 ? ` after ${step.attempts.length} attempts` : '';
-    return `  ${paint.red(SYMBOL.failed)} ${index + 1}. ${label}  ${time}  ${paint.red(`${step.error ?? 'failed'}${tries}`)}`;
-  }
-  return `  ${paint.green(SYMBOL.passed)} ${index + 1}. ${label}  ${time}${summarize(step)}`;
-}
-
-/** A few words of what a step found, where that helps. */
-function summarize(step: StepResult): string {
-  const d = step.data;
-  if (step.step_type === 'discover') return `  ${d.route_count} routes`;
-  if (step.step_type === 'test' || step.step_type === 'verify')
-    return `  ${d.passed}/${d.total} passed, ${d.failed} failed`;
-  if (step.step_type === 'submit_bugs') return `  ${d.submitted} submitted`;
-  return '';
-}
-
-function hasTestFailures(steps: readonly StepResult[]): boolean {
-  return steps.some(
-    (s) => (s.step_type === 'test' || s.step_type === 'verify') && reportedFailures(s),
-  );
+  async?: boolean;
 }
 
 export async function runCommand(
@@ -50,11 +23,21 @@ export async function runCommand(
   try {
     const paint = paintFor(io.stdout, io.env);
     const workflow = findWorkflow(loaded.config, workflowKey);
-    await context.stores(); // an unwritable history path fails here, before anything runs
+    const runs = await context.runs(); // an unwritable history path fails here, before anything runs
+    const { runId } = await runs.start(workflowKey, { trigger: 'cli' });
+    if (options.async) {
+      const url = `/api/runs/${runId}`;
+      io.stdout.write(
+        options.json
+          ? `${JSON.stringify({ run_id: runId, status: 'queued', url }, null, 2)}\n`
+          : `${runId}\n`,
+      );
+      return EXIT.ok;
+    }
     if (!options.json) {
       const count = workflow.steps.length;
       io.stdout.write(
-        `${paint.bold(`Running ${workflowKey}`)} ${paint.dim(`(${workflow.name}, ${count} step${count === 1 ? '' : 's'})`)}\n`,
+        `${paint.bold(`Running ${workflowKey}`)} ${paint.dim(`(${workflow.name}, ${count} step${count === 1 ? '' : 's'}, run ${runId})`)}\n`,
       );
     }
     const progress = options.json
@@ -65,24 +48,12 @@ export async function runCommand(
               void io.stdout.write(`${describeStep(i, s, paint)}\n`),
           },
         ];
-    const result = await context.runWorkflow(workflowKey, progress);
+    const result = await runs.execute(runId, progress);
     const failedOnTests = options.failOnTestFailures === true && hasTestFailures(result.steps);
     if (options.json) io.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-    else {
-      const verdict =
-        result.success && !failedOnTests
-          ? paint.green(`${SYMBOL.passed} ${workflowKey} succeeded`)
-          : paint.red(`${SYMBOL.failed} ${workflowKey} failed`);
-      const why =
-        result.success && failedOnTests
-          ? ' (tests reported failures; --fail-on-test-failures)'
-          : '';
-      io.stdout.write(
-        `${verdict}${why} in ${formatDuration(result.duration_ms)} ${paint.dim(`run ${result.run_id}`)}\n`,
-      );
-    }
+    else io.stdout.write(`${verdictLine(result, paint, failedOnTests)}\n`);
     await sendOwnDeliveries(io, context, result.run_id, { quiet: options.json === true });
-    return result.success && !failedOnTests ? EXIT.ok : EXIT.failure;
+    return exitCodeOf(result, options.failOnTestFailures);
   } finally {
     await context.close();
   }
@@ -102,9 +73,18 @@ export function registerRun(program: Command, io: CliIO, setExit: (code: number)
       '--fail-on-test-failures',
       'exit 1 when a test or verify step reported failing tests, even if the run succeeded',
     )
+    .option(
+      '--async',
+      'only queue the run and print its id (with --json: {run_id, status, url}); a host (aegis serve) executes it',
+    )
     .addHelpText(
       'after',
-      '\nExit status: 0 when the run succeeded, 1 when a step failed or the workflow is unknown.',
+      `
+The run is queued (trigger: cli) and executed by this process, as soon as the
+workflow's concurrency limit allows. Follow a queued run with \`aegis runs wait <id>\`.
+
+Exit status: 0 when the run succeeded, 1 when a step failed, the run was
+cancelled, or the workflow is unknown (or refused by its concurrency limit).`,
     )
     .action(async (workflow: string, options: RunOptions) =>
       setExit(await runCommand(io, workflow, options)),

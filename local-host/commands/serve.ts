@@ -46,6 +46,7 @@ export async function serveCommand(
     configSource: loaded.source,
     env: io.env,
     logger,
+    runExecution: 'workers',
   });
   if (loaded.config.auth.api_key === '' && !LOOPBACK.has(options.host)) {
     logger.warn(
@@ -75,7 +76,7 @@ export async function serveCommand(
     signals.once('SIGINT', () => resolve('SIGINT'));
   });
   logger.info(
-    `received ${signal}: finishing in-flight requests and webhook attempts, then stopping`,
+    `received ${signal}: no new runs are claimed; running runs get the shutdown grace, then in-flight requests and webhook attempts finish`,
   );
   await running.close();
   return EXIT.ok;

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHost } from '#local-host/host/start-host.ts';
 import { testContext } from '#test/support/context.ts';
 import { startTestHost } from '#test/support/host.ts';
+import { claimRun, queueRun, step } from '#test/support/runs.ts';
 import { QA_AGENT_ROUTES, type StubService, startStub } from '#test/support/stub-service.ts';
 
 let qa: StubService;
@@ -172,32 +173,24 @@ describe('the local host', () => {
     );
   });
 
-  it('marks runs a dead process left running as interrupted when it starts, keeping their finished steps', async () => {
+  it("at its start, marks interrupted only the runs whose lease expired, never a live process's", async () => {
     const { context } = testContext(config());
-    const { history } = await context.stores();
-    await history.startRun({
-      run_id: 'dead-run',
-      workflow_name: 'smoke',
-      started_at: new Date().toISOString(),
-      step_count: 2,
-    });
-    await history.recordStep('dead-run', 0, {
-      step_type: 'discover',
-      service: 'qaagent',
-      success: true,
-      skipped: false,
-      data: {},
-      error: null,
-      duration_ms: 3,
-      attempts: [],
-    });
+    const stores = await context.stores();
+    const dead = await queueRun(stores);
+    await claimRun(stores, dead, { owner: 'dead-process', now: Date.now() - 120_000 });
+    await stores.history.recordStep(dead, 0, step('discover'), 'dead-process');
+    const alive = await queueRun(stores);
+    await claimRun(stores, alive, { owner: 'live-process', leaseMs: 60_000 });
     const host = await startHost({ context, host: '127.0.0.1', port: 0 });
     try {
-      const run = (await (await fetch(`${host.url}/api/runs/dead-run`)).json()) as {
-        status: string;
-        step_count: number;
-      };
-      expect(run).toMatchObject({ status: 'interrupted', step_count: 1 });
+      const record = async (id: string) =>
+        (await (await fetch(`${host.url}/api/runs/${id}`)).json()) as Record<string, unknown>;
+      expect(await record(dead)).toMatchObject({
+        status: 'interrupted',
+        reason: 'worker lost',
+        step_count: 1,
+      });
+      expect(await record(alive)).toMatchObject({ status: 'running', reason: null });
     } finally {
       await host.close({ graceMs: 500 });
     }

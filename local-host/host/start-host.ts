@@ -3,10 +3,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AegisContext } from '#shared/context.ts';
 import { describeTarget, resolveDatabaseTarget } from '#shared/db/target.ts';
+import { ENV, readInteger, readSeconds } from '#shared/env.ts';
 import type { RetryPolicy } from '#shared/webhooks/retry-policy.ts';
 import { DeliveryWorker } from '#shared/webhooks/worker.ts';
 import { createHost } from './create-host.ts';
 import { answerHealthFirst } from './health-first.ts';
+import { DEFAULT_RUN_WORKERS, RunWorkers } from './run-workers.ts';
 
 export interface HostOptions {
   context: AegisContext;
@@ -15,22 +17,37 @@ export interface HostOptions {
   /** Test hooks for the webhook worker. */
   retryPolicy?: RetryPolicy;
   workerIdleIntervalMs?: number;
+  /** How often the run workers look for runs other processes queued, and reconcile the queue. */
+  runPollMs?: number;
+  reconcileMs?: number;
+  /** Slow clients: the whole header block within this, the whole request within `requestTimeoutMs`. */
+  headersTimeoutMs?: number;
+  requestTimeoutMs?: number;
 }
 
 export interface RunningHost {
   url: string;
   server: Server;
-  /** Stop accepting, finish in-flight requests (cut off after `graceMs`), stop the worker, close the database. */
+  /**
+   * Stops accepting, lets running runs finish for up to the shutdown grace
+   * (`AEGIS_SHUTDOWN_GRACE`, or `graceMs`) then stops them, finishes in-flight
+   * requests, stops the webhook worker and closes the database.
+   */
   close(options?: { graceMs?: number }): Promise<void>;
 }
 
-/** SPEC §10: `docker stop` allows 10 s; in-flight work gets most of it. */
-export const DEFAULT_GRACE_MS = 8_000;
+/** SPEC §11: `AEGIS_SHUTDOWN_GRACE` defaults to 10 s. */
+export const DEFAULT_GRACE_MS = 10_000;
+/** A client that sends its headers slowly is cut off after this (Node's default holds it for a minute). */
+const HEADERS_TIMEOUT_MS = 10_000;
+/** …and a request body that trickles in, after this. */
+const REQUEST_TIMEOUT_MS = 30_000;
 
 /**
  * Starts the local host: opens the history first (a path that cannot be
- * written stops here, naming the path), marks runs a dead process left
- * `running` as `interrupted`, starts the webhook worker, then listens.
+ * written stops here, naming the path), reconciles runs whose worker died
+ * (only expired leases: another live host's runs are never touched), starts
+ * the run workers and the webhook worker, then listens.
  */
 export async function startHost({
   context,
@@ -38,33 +55,55 @@ export async function startHost({
   port,
   retryPolicy,
   workerIdleIntervalMs,
+  runPollMs,
+  reconcileMs,
+  headersTimeoutMs = HEADERS_TIMEOUT_MS,
+  requestTimeoutMs = REQUEST_TIMEOUT_MS,
 }: HostOptions): Promise<RunningHost> {
-  const { logger, config } = context;
-  const stores = await context.stores();
-  const interrupted = await stores.history.markInterrupted();
-  if (interrupted > 0)
-    logger.warn('marked runs left running by a previous process as interrupted', {
-      runs: interrupted,
-    });
+  const { logger, config, env } = context;
+  const workerCount = readInteger(env, ENV.runWorkers, { min: 0, max: 64 }) ?? DEFAULT_RUN_WORKERS;
+  const defaultGraceMs = readSeconds(env, ENV.shutdownGraceSeconds) ?? DEFAULT_GRACE_MS;
+  await context.stores();
+  const runs = await context.runs();
+  await runs.reconcile();
 
-  const worker = new DeliveryWorker({
+  const deliveries = new DeliveryWorker({
     outbox: async () => (await context.stores()).outbox,
     webhooks: config.webhooks,
     logger,
     ...(retryPolicy ? { policy: retryPolicy } : {}),
     ...(workerIdleIntervalMs ? { idleIntervalMs: workerIdleIntervalMs } : {}),
   });
-  context.onDeliveriesQueued = () => worker.wake();
-  worker.start();
+  const stopWaking = context.signals.on('deliveriesQueued', () => deliveries.wake());
+  deliveries.start();
+  const workers = new RunWorkers({
+    runs,
+    leases: context.leases,
+    signals: context.signals,
+    logger,
+    size: workerCount,
+    ...(runPollMs ? { pollMs: runPollMs } : {}),
+    ...(reconcileMs ? { reconcileMs } : {}),
+  });
+  workers.start();
 
-  const server = createServer(answerHealthFirst(context, createHost(context)));
-  // Longer than a typical proxy's idle timeout, so a proxy never reuses a socket the host is closing.
-  server.keepAliveTimeout = 65_000;
+  const server = createServer(
+    {
+      headersTimeout: headersTimeoutMs,
+      requestTimeout: requestTimeoutMs,
+      // Node looks for overdue requests this often (30 s by default, which would stretch both timeouts).
+      connectionsCheckingInterval: Math.min(1_000, headersTimeoutMs),
+      // Longer than a typical proxy's idle timeout, so a proxy never reuses a socket the host is closing.
+      keepAliveTimeout: 65_000,
+    },
+    answerHealthFirst(context, createHost(context)),
+  );
   server.listen(port, host);
   try {
     await once(server, 'listening');
   } catch (error) {
-    await worker.stop();
+    await workers.stop({ graceMs: 0 });
+    await deliveries.stop();
     throw error;
   }
   const address = server.address() as AddressInfo;
@@ -72,26 +111,30 @@ export async function startHost({
   logger.info(`Aegis listening on ${url} (dashboard at /, API description at /openapi.json)`, {
     url,
     config: context.configSource ?? 'built-in defaults',
-    database: describeTarget(resolveDatabaseTarget(config.history_db_path, context.env)),
+    database: describeTarget(resolveDatabaseTarget(config.history_db_path, env)),
     services: Object.keys(config.services).length,
     workflows: Object.keys(config.workflows).length,
     webhooks: config.webhooks.length,
+    run_workers: workerCount,
   });
 
   let closing: Promise<void> | undefined;
-  const close = ({ graceMs = DEFAULT_GRACE_MS } = {}) => {
+  const close = ({ graceMs = defaultGraceMs } = {}) => {
     closing ??= (async () => {
-      const deadline = Date.now() + graceMs;
       const closed = once(server, 'close');
       server.close();
+      context.signals.emit('shuttingDown');
       // Keep-alive sockets go idle as their last response ends: close them as they do.
       const sweep = setInterval(() => server.closeIdleConnections(), 50);
-      const cutOff = setTimeout(() => server.closeAllConnections(), graceMs);
       server.closeIdleConnections();
+      await workers.stop({ graceMs });
+      // The runs have ended, so requests waiting for them have their answers: the rest get a moment more.
+      const cutOff = setTimeout(() => server.closeAllConnections(), 1_000);
       await closed;
       clearInterval(sweep);
       clearTimeout(cutOff);
-      await worker.stop({ graceMs: Math.max(1_000, deadline - Date.now()) });
+      stopWaking();
+      await deliveries.stop({ graceMs: 1_000 });
       await context.close();
       logger.info('Aegis stopped');
     })();

@@ -470,7 +470,7 @@ webhooks:
       // Assess
       expect(report.config).not.toBeNull();
       expect(show(report.warnings)).toEqual([
-        '3:34 webhooks[0].events[1]: "workflow.failed" is not an event type, so nothing will match it (known: workflow.started, step.completed, failure.detected, workflow.completed, *)',
+        '3:34 webhooks[0].events[1]: "workflow.failed" is not an event type, so nothing will match it (known: workflow.started, step.completed, failure.detected, workflow.completed, workflow.cancelled, *)',
       ]);
     });
   });
@@ -542,7 +542,7 @@ workflows:
       '36:12 workflows.broken.steps: must be a list of steps (got "discover")',
     ]);
     expect(show(report.warnings)).toEqual([
-      '9:34 webhooks[0].events[1]: "workflow.done" is not an event type, so nothing will match it (known: workflow.started, step.completed, failure.detected, workflow.completed, *)',
+      '9:34 webhooks[0].events[1]: "workflow.done" is not an event type, so nothing will match it (known: workflow.started, step.completed, failure.detected, workflow.completed, workflow.cancelled, *)',
     ]);
   });
 });

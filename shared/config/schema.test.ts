@@ -40,6 +40,15 @@ const DEFAULTS = {
   webhooks: [],
   services: {},
   workflows: {},
+  triggers: {},
+};
+
+/** What a workflow gets for the keys it leaves out. */
+const WORKFLOW_DEFAULTS = {
+  on_interrupt: 'none',
+  schedule: [],
+  timezone: 'UTC',
+  catch_up: false,
 };
 
 describe('the configuration schema', () => {
@@ -100,10 +109,13 @@ webhooks:
                 retries: 0,
                 retry_delay: 1,
                 timeout: 30,
+                dedupe: false,
+                dedupe_days: 7,
               },
             ],
+            ...WORKFLOW_DEFAULTS,
           },
-          empty: { name: 'Nothing yet', steps: [] },
+          empty: { name: 'Nothing yet', steps: [], ...WORKFLOW_DEFAULTS },
         },
       });
     });
@@ -182,7 +194,7 @@ event_log_size: 1
       {
         yaml: 'colour: blue',
         path: 'colour',
-        hint: 'known keys: aegis, llm, auth, history_db_path, history_max_records, event_log_size, webhooks, services, workflows',
+        hint: 'known keys: aegis, llm, auth, history_db_path, history_max_records, event_log_size, webhooks, services, workflows, triggers',
       },
       {
         yaml: 'auth:\n  password: p',
@@ -192,7 +204,7 @@ event_log_size: 1
       {
         yaml: 'constructor: 1',
         path: 'constructor',
-        hint: 'known keys: aegis, llm, auth, history_db_path, history_max_records, event_log_size, webhooks, services, workflows',
+        hint: 'known keys: aegis, llm, auth, history_db_path, history_max_records, event_log_size, webhooks, services, workflows, triggers',
       },
     ])('$path', ({ yaml, path, hint }) => {
       it('is an error naming its path, with a suggestion', () => {
@@ -296,7 +308,8 @@ event_log_size: 1
       },
       {
         yaml: 'workflows:\n  w: []',
-        error: 'workflows.w: must be a mapping of workflow keys (name, steps) (got [])',
+        error:
+          'workflows.w: must be a mapping of workflow keys (name, steps, concurrency, schedule, …) (got [])',
       },
       {
         yaml: 'workflows:\n  w:\n    name: W\n    steps: discover',

@@ -7,11 +7,18 @@ export const EVENT_TYPES = [
   'step.completed',
   'failure.detected',
   'workflow.completed',
+  'workflow.cancelled',
 ] as const;
+export const ON_CONFLICT = ['queue', 'cancel_running', 'reject'] as const;
+export const ON_INTERRUPT = ['none', 'requeue'] as const;
+export const TRIGGER_SOURCES = ['github', 'standard'] as const;
 
 export type StepType = (typeof STEP_TYPES)[number];
 export type Condition = (typeof CONDITIONS)[number];
 export type EventType = (typeof EVENT_TYPES)[number];
+export type OnConflict = (typeof ON_CONFLICT)[number];
+export type OnInterrupt = (typeof ON_INTERRUPT)[number];
+export type TriggerSource = (typeof TRIGGER_SOURCES)[number];
 
 export const URL_MESSAGE = 'must be an http(s) URL with a host';
 
@@ -87,16 +94,37 @@ export const stepSchema = z.strictObject(
     retries: integer(0, 10).default(0),
     retry_delay: seconds({ positive: false }).default(1.0),
     timeout: seconds({ positive: true }).default(30.0),
+    /** submit_bugs: skip failures an earlier run of the workflow already submitted (SPEC §14). */
+    dedupe: flag.default(false),
+    dedupe_days: integer(1, 3650).default(7),
   },
   mapping('must be a mapping of step keys (type, service, …)'),
+);
+
+export const concurrencySchema = z.strictObject(
+  {
+    limit: integer(1),
+    on_conflict: oneOf(ON_CONFLICT).default('queue'),
+  },
+  mapping('must be a mapping of limit and on_conflict'),
 );
 
 export const workflowSchema = z.strictObject(
   {
     name: text,
     steps: z.array(stepSchema, { error: 'must be a list of steps' }).default([]),
+    /** At most `limit` runs at once; what a run beyond it does (SPEC §11). No limit when absent. */
+    concurrency: concurrencySchema.optional(),
+    /** Seconds a run may wait queued before it is cancelled (`queue timeout`). */
+    queue_timeout: seconds({ positive: false }).optional(),
+    /** `requeue`: an interrupted run gets one rerun from the interrupted step. */
+    on_interrupt: oneOf(ON_INTERRUPT).default('none'),
+    /** Cron expressions (SPEC §12), evaluated in `timezone`. */
+    schedule: z.array(text, { error: 'must be a list of cron expressions' }).default([]),
+    timezone: text.default('UTC'),
+    catch_up: flag.default(false),
   },
-  mapping('must be a mapping of workflow keys (name, steps)'),
+  mapping('must be a mapping of workflow keys (name, steps, concurrency, schedule, …)'),
 );
 
 export const serviceSchema = z.strictObject(
@@ -122,6 +150,19 @@ export const webhookSchema = z.strictObject(
     secret: text.default(''),
   },
   mapping('must be a mapping of webhook keys (url, events, secret)'),
+);
+
+export const triggerSchema = z.strictObject(
+  {
+    workflow: text,
+    secret: text,
+    source: oneOf(TRIGGER_SOURCES),
+    /** GitHub: `X-GitHub-Event` values (default push); standard: the body's `type` (default any). */
+    events: z.array(text, { error: 'must be a list of event names' }).optional(),
+    /** Push events: the branches of `ref` that start a run (default any). */
+    branches: z.array(text, { error: 'must be a list of branch names' }).optional(),
+  },
+  mapping('must be a mapping of trigger keys (workflow, secret, source, events, branches)'),
 );
 
 const mapOf = <T extends z.ZodType>(schema: T) =>
@@ -158,6 +199,7 @@ export const configSchema = z.strictObject(
     webhooks: z.array(webhookSchema, { error: 'must be a list of webhooks' }).default([]),
     services: mapOf(serviceSchema),
     workflows: mapOf(workflowSchema),
+    triggers: mapOf(triggerSchema),
   },
   mapping('the configuration must be a mapping of keys such as services and workflows'),
 );
@@ -167,6 +209,8 @@ export type ServiceConfig = z.infer<typeof serviceSchema>;
 export type WorkflowConfig = z.infer<typeof workflowSchema>;
 export type StepConfig = z.infer<typeof stepSchema>;
 export type WebhookConfig = z.infer<typeof webhookSchema>;
+export type TriggerConfig = z.infer<typeof triggerSchema>;
+export type ConcurrencyConfig = z.infer<typeof concurrencySchema>;
 
 /** The configuration used when no file is found: no services, no workflows. */
 export function defaultConfig(): AegisConfig {

@@ -67,6 +67,53 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
     'CREATE INDEX deliveries_by_status ON webhook_deliveries (status, id)',
     'CREATE INDEX deliveries_by_run ON webhook_deliveries (run_id)',
   ],
+  // 3: the run queue (SPEC §11): queued and cancelled runs, leases, cancel requests, idempotency keys,
+  // reruns, triggers and trace ids. SQLite cannot change a CHECK constraint, so runs is rebuilt.
+  [
+    `CREATE TABLE runs_v3 (
+      seq INTEGER PRIMARY KEY AUTOINCREMENT,
+      run_id TEXT NOT NULL UNIQUE,
+      workflow_name TEXT NOT NULL,
+      status TEXT NOT NULL CHECK (status IN ('queued', 'running', 'completed', 'cancelled', 'interrupted')),
+      success INTEGER,
+      queued_at TEXT NOT NULL,
+      started_at TEXT,
+      completed_at TEXT,
+      duration_ms REAL,
+      trigger TEXT NOT NULL,
+      triggered_by TEXT,
+      parent_run_id TEXT,
+      rerun_from TEXT CHECK (rerun_from IN ('failed', 'start')),
+      reason TEXT,
+      trace_id TEXT,
+      parent_span_id TEXT,
+      lease_owner TEXT,
+      lease_until INTEGER,
+      cancel_requested TEXT,
+      concurrency_limit INTEGER,
+      queue_deadline INTEGER,
+      on_interrupt TEXT NOT NULL DEFAULT 'none',
+      requeue_depth INTEGER NOT NULL DEFAULT 0
+    )`,
+    `INSERT INTO runs_v3 (seq, run_id, workflow_name, status, success, queued_at, started_at, completed_at, duration_ms, trigger)
+      SELECT seq, run_id, workflow_name, status, success, started_at, started_at, completed_at, duration_ms, 'api' FROM runs`,
+    'DROP TABLE runs',
+    'ALTER TABLE runs_v3 RENAME TO runs',
+    // Newest first, of one workflow or of all, with or without a status: each walks an index backwards.
+    'CREATE INDEX runs_by_workflow ON runs (workflow_name, seq, status)',
+    'CREATE INDEX runs_by_workflow_status ON runs (workflow_name, status, seq)',
+    'CREATE INDEX runs_by_status ON runs (status, seq)',
+    // The claim takes the oldest queued run; the reconciler looks only at running runs' leases.
+    `CREATE INDEX runs_queued ON runs (seq) WHERE status = 'queued'`,
+    `CREATE INDEX runs_leased ON runs (lease_until) WHERE status = 'running'`,
+    'ALTER TABLE run_steps ADD COLUMN reused INTEGER NOT NULL DEFAULT 0',
+    `CREATE TABLE idempotency_keys (
+      idem_key TEXT PRIMARY KEY,
+      workflow_name TEXT NOT NULL,
+      run_id TEXT NOT NULL,
+      created_at INTEGER NOT NULL
+    ) WITHOUT ROWID`,
+  ],
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

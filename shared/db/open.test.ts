@@ -5,10 +5,11 @@ import { describe, expect, it, onTestFinished } from 'vitest';
 import { UserFacingError } from '#shared/errors.ts';
 import { EventStore } from '#shared/events/event-store.ts';
 import { HistoryStore } from '#shared/history/history-store.ts';
+import { RunQueue } from '#shared/runs/run-queue.ts';
 import { WebhookOutbox } from '#shared/webhooks/outbox.ts';
 import type { RunResult } from '#shared/workflow/types.ts';
 import { tempDir } from '#test/support/temp.ts';
-import { SCHEMA_VERSION } from './migrations.ts';
+import { MIGRATIONS, SCHEMA_VERSION } from './migrations.ts';
 import { migrate, openDatabase } from './open.ts';
 import { type DatabaseTarget, fileUrl, resolveDatabaseTarget } from './target.ts';
 
@@ -63,7 +64,9 @@ async function openFailure(target: DatabaseTarget, where: string): Promise<Error
 const RUN: RunResult = {
   run_id: 'run-from-v1',
   workflow_name: 'smoke',
+  status: 'completed',
   success: true,
+  reason: null,
   started_at: '2026-01-01T00:00:00.000Z',
   completed_at: '2026-01-01T00:00:01.000Z',
   duration_ms: 1000,
@@ -92,13 +95,14 @@ describe('openDatabase: schema', () => {
     expect(await tables(db)).toEqual([
       'aegis_schema',
       'events',
+      'idempotency_keys',
       'run_steps',
       'runs',
       'webhook_deliveries',
     ]);
     // One row per migration applied.
     const applied = await db.execute('SELECT version FROM aegis_schema ORDER BY version');
-    expect(applied.rows.map((row) => row.version)).toEqual([1, 2]);
+    expect(applied.rows.map((row) => row.version)).toEqual(MIGRATIONS.map((_, i) => i + 1));
   });
 
   it('turns WAL on for a file, with a busy timeout for other processes', async () => {
@@ -114,9 +118,22 @@ describe('openDatabase: schema', () => {
     const v1 = rawClient(path);
     expect(await migrate(v1, 1)).toBe(1);
     expect(await tables(v1)).not.toContain('webhook_deliveries');
-    const history = new HistoryStore(v1, { maxRecordsPerWorkflow: 0 });
-    await history.startRun({ ...RUN, step_count: 1 });
-    await history.completeRun(RUN);
+    // A run as version 1 wrote it: the run row, then its step.
+    await v1.batch(
+      [
+        {
+          sql: `INSERT INTO runs (run_id, workflow_name, status, success, started_at, completed_at, duration_ms)
+                VALUES (?, ?, 'completed', 1, ?, ?, ?)`,
+          args: [RUN.run_id, RUN.workflow_name, RUN.started_at, RUN.completed_at, RUN.duration_ms],
+        },
+        {
+          sql: `INSERT INTO run_steps (run_id, step_index, step_type, service, success, skipped, duration_ms, error,
+                  attempts, attempt_details, data) VALUES (?, 0, 'discover', 'qaagent', 1, 0, 12.5, NULL, 1, '[]', '{}')`,
+          args: [RUN.run_id],
+        },
+      ],
+      'write',
+    );
     await new EventStore(v1, { capacity: 10 }).append({
       event_type: 'workflow.completed',
       timestamp: RUN.completed_at,
@@ -201,18 +218,21 @@ describe('openDatabase: schema', () => {
     for (const db of clients) expect(await schemaVersion(db)).toBe(SCHEMA_VERSION);
     const applied = await (clients[0] as Client).execute('SELECT count(*) AS n FROM aegis_schema');
     expect(applied.rows[0]?.n).toBe(SCHEMA_VERSION);
-    await Promise.all(
-      clients.map((db, i) =>
-        new HistoryStore(db, { maxRecordsPerWorkflow: 0 }).completeRun({
-          ...RUN,
-          run_id: `run-${i}`,
+    const queued = await Promise.all(
+      clients.map((db) =>
+        new RunQueue(db).enqueue({
+          workflow: 'smoke',
+          settings: { on_interrupt: 'none' },
+          trigger: 'api',
         }),
       ),
     );
     const runs = await new HistoryStore(clients[5] as Client, {
       maxRecordsPerWorkflow: 0,
     }).listRuns({});
-    expect(runs.map((run) => run.run_id).sort()).toEqual(clients.map((_, i) => `run-${i}`));
+    expect(runs.map((run) => run.run_id).sort()).toEqual(
+      queued.map((q) => (q.kind === 'queued' ? q.runId : '')).sort(),
+    );
   });
 
   it('opens a file whose name holds URL characters (#, ?, %, space) at that very path', async () => {

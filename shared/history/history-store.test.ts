@@ -1,27 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { StepType } from '#shared/config/schema.ts';
 import { openStores, type Stores } from '#shared/stores.ts';
-import type { RunResult, RunStart, StepResult } from '#shared/workflow/types.ts';
+import { claimRun, finishRun, OWNER, queueRun, recordWholeRun, step } from '#test/support/runs.ts';
 import { configFrom, tempStores } from '#test/support/temp.ts';
 import type { HistoryRecord } from './history-store.ts';
 
 /** Stores on a fresh libSQL file, keeping `maxRecords` runs per workflow. */
 function stores(maxRecords = 0): Promise<Stores> {
   return tempStores(configFrom(`history_max_records: ${maxRecords}\n`));
-}
-
-function step(step_type: StepType, overrides: Partial<StepResult> = {}): StepResult {
-  return {
-    step_type,
-    service: 'qaagent',
-    success: true,
-    skipped: false,
-    data: { step_type },
-    error: null,
-    duration_ms: 10.5,
-    attempts: [{ attempt: 1, success: true, error: null, duration_ms: 10.5 }],
-    ...overrides,
-  };
 }
 
 const FAILED_TWICE = step('test', {
@@ -42,81 +27,62 @@ const SKIPPED = step('submit_bugs', {
   attempts: [],
 });
 
-let clock = Date.UTC(2026, 0, 1);
-/** A run start with a fresh id and a later start time than the last. */
-function start(workflow_name = 'smoke', step_count = 3): RunStart {
-  clock += 1000;
-  return {
-    run_id: `${workflow_name}-${clock}`,
-    workflow_name,
-    started_at: new Date(clock).toISOString(),
-    step_count,
-  };
-}
-
-function resultOf(begun: RunStart, steps: StepResult[], success = true): RunResult {
-  return {
-    run_id: begun.run_id,
-    workflow_name: begun.workflow_name,
-    success,
-    started_at: begun.started_at,
-    completed_at: new Date(Date.parse(begun.started_at) + 250).toISOString(),
-    duration_ms: 250.5,
-    steps,
-  };
-}
-
-/** Records a whole run the way the recorder does: start, then the completion with every step. */
-async function recordWholeRun(s: Stores, workflow = 'smoke'): Promise<RunStart> {
-  const begun = start(workflow);
-  await s.history.startRun(begun);
-  await s.history.completeRun(resultOf(begun, [step('discover')]));
-  return begun;
-}
-
 async function count(s: Stores, sql: string, args: string[] = []): Promise<number> {
   return Number((await s.db.execute({ sql, args })).rows[0]?.n);
 }
 
 describe('HistoryStore: a run as it goes', () => {
-  it('is running with success null from its start, before any step', async () => {
+  it('is queued with no start and success null, then running from its claim', async () => {
     const s = await stores();
-    const begun = start();
+    const runId = await queueRun(s, 'smoke', { triggeredBy: 'ci-key', traceId: 'a'.repeat(32) });
 
-    await s.history.startRun(begun);
-
+    const queued = await s.history.getRun(runId);
     const expected: HistoryRecord = {
-      run_id: begun.run_id,
+      run_id: runId,
       workflow_name: 'smoke',
-      status: 'running',
+      status: 'queued',
       success: null,
-      started_at: begun.started_at,
+      queued_at: expect.any(String) as unknown as string,
+      started_at: null,
       completed_at: null,
       duration_ms: null,
+      trigger: 'api',
+      triggered_by: 'ci-key',
+      parent_run_id: null,
+      reason: null,
+      trace_id: 'a'.repeat(32),
       step_count: 0,
       steps: [],
     };
+    expect(queued).toEqual(expected);
     expect(await s.history.listRuns({})).toEqual([expected]);
-    expect(await s.history.getRun(begun.run_id)).toEqual(expected);
+
+    const claim = await claimRun(s, runId);
+    expect(await s.history.getRun(runId)).toMatchObject({
+      status: 'running',
+      success: null,
+      started_at: claim.startedAt,
+    });
   });
 
   it('has each step as soon as it is recorded, with its data and attempts', async () => {
     const s = await stores();
-    const begun = start();
-    await s.history.startRun(begun);
+    const runId = await queueRun(s);
+    await claimRun(s, runId);
 
-    await s.history.recordStep(begun.run_id, 0, step('discover'));
+    await s.history.recordStep(runId, 0, step('discover'), OWNER);
     const [afterOne] = await s.history.listRuns({});
-    await s.history.recordStep(begun.run_id, 1, FAILED_TWICE);
+    await s.history.recordStep(runId, 1, FAILED_TWICE, OWNER);
 
     expect(afterOne).toMatchObject({ status: 'running', step_count: 1 });
-    const run = await s.history.getRun(begun.run_id);
+    const run = await s.history.getRun(runId);
     expect(run).toMatchObject({ status: 'running', success: null, step_count: 2 });
     expect(run?.steps[1]).toEqual({
       step_type: 'test',
       service: 'qaagent',
       success: false,
       skipped: false,
+      reused: false,
       duration_ms: 40.25,
       error: 'qaagent POST /api/runs: HTTP 503',
       attempts: 2,
@@ -127,167 +93,144 @@ describe('HistoryStore: a run as it goes', () => {
 
   it('is completed with success, completed_at, duration_ms and every step, in the shape of SPEC §6', async () => {
     const s = await stores();
-    const begun = start();
-    await s.history.startRun(begun);
-    await s.history.recordStep(begun.run_id, 0, step('discover'));
-    const result = resultOf(begun, [step('discover'), FAILED_TWICE, SKIPPED], false);
+    const runId = await queueRun(s);
+    await claimRun(s, runId);
+    await s.history.recordStep(runId, 0, step('discover'), OWNER);
 
-    await s.history.completeRun(result, [
-      { index: 1, step: FAILED_TWICE },
-      { index: 2, step: SKIPPED },
-    ]);
+    await finishRun(
+      s,
+      runId,
+      [
+        { index: 1, step: FAILED_TWICE },
+        { index: 2, step: SKIPPED },
+      ],
+      { success: false },
+    );
 
     const record = (await s.history.listRuns({}))[0];
-    expect(record).toEqual({
-      run_id: begun.run_id,
-      workflow_name: 'smoke',
+    expect(record).toMatchObject({
+      run_id: runId,
       status: 'completed',
       success: false,
-      started_at: begun.started_at,
-      completed_at: result.completed_at,
       duration_ms: 250.5,
       step_count: 3,
-      steps: [
-        {
-          step_type: 'discover',
-          service: 'qaagent',
-          success: true,
-          skipped: false,
-          duration_ms: 10.5,
-          error: null,
-          attempts: 1,
-        },
-        {
-          step_type: 'test',
-          service: 'qaagent',
-          success: false,
-          skipped: false,
-          duration_ms: 40.25,
-          error: 'qaagent POST /api/runs: HTTP 503',
-          attempts: 2,
-        },
-        {
-          step_type: 'submit_bugs',
-          service: 'bugalizer',
-          success: true,
-          skipped: true,
-          duration_ms: 0,
-          error: null,
-          attempts: 0,
-        },
-      ],
+      reason: null,
     });
-    const detail = await s.history.getRun(begun.run_id);
+    expect(record?.completed_at).toEqual(expect.any(String));
+    expect(record?.steps).toEqual([
+      {
+        step_type: 'discover',
+        service: 'qaagent',
+        success: true,
+        skipped: false,
+        reused: false,
+        duration_ms: 10.5,
+        error: null,
+        attempts: 1,
+      },
+      {
+        step_type: 'test',
+        service: 'qaagent',
+        success: false,
+        skipped: false,
+        reused: false,
+        duration_ms: 40.25,
+        error: 'qaagent POST /api/runs: HTTP 503',
+        attempts: 2,
+      },
+      {
+        step_type: 'submit_bugs',
+        service: 'bugalizer',
+        success: true,
+        skipped: true,
+        reused: false,
+        duration_ms: 0,
+        error: null,
+        attempts: 0,
+      },
+    ]);
+    const detail = await s.history.getRun(runId);
     expect(detail?.steps.map(({ attempt_details, data, ...rest }) => rest)).toEqual(record?.steps);
     expect(detail?.steps[2]?.data).toEqual(SKIPPED.data);
   });
 
   it('lists steps in declared order whatever order they finished in (a parallel batch)', async () => {
     const s = await stores();
-    const begun = start();
-    await s.history.startRun(begun);
-    await s.history.recordStep(begun.run_id, 2, step('verify'));
-    await s.history.recordStep(begun.run_id, 0, step('discover'));
-    await s.history.recordStep(begun.run_id, 1, step('test'));
+    const runId = await queueRun(s);
+    await claimRun(s, runId);
+    await s.history.recordStep(runId, 2, step('verify'), OWNER);
+    await s.history.recordStep(runId, 0, step('discover'), OWNER);
+    await s.history.recordStep(runId, 1, step('test'), OWNER);
 
     const [listed] = await s.history.listRuns({});
-    const detail = await s.history.getRun(begun.run_id);
+    const detail = await s.history.getRun(runId);
 
     expect(listed?.steps.map((x) => x.step_type)).toEqual(['discover', 'test', 'verify']);
     expect(detail?.steps.map((x) => x.step_type)).toEqual(['discover', 'test', 'verify']);
   });
 });
 
-describe('HistoryStore: a completed run always has all its steps', () => {
-  it('writes the completion and the pending steps in one transaction: a failed completion writes none of them', async () => {
+describe('HistoryStore: a completed run always has all its steps, and only its executor writes it', () => {
+  it('writes the end and the pending steps in one transaction: a failed end writes none of them', async () => {
     const s = await stores();
-    const begun = start();
-    await s.history.startRun(begun);
-    await s.history.recordStep(begun.run_id, 0, step('discover'));
+    const runId = await queueRun(s);
+    await claimRun(s, runId);
+    await s.history.recordStep(runId, 0, step('discover'), OWNER);
     // The database refuses the completion, after the batch's step inserts have run.
     await s.db.execute(`CREATE TRIGGER refuse_completion BEFORE UPDATE OF status ON runs
       WHEN NEW.status = 'completed' BEGIN SELECT RAISE(ABORT, 'disk said no'); END`);
-    const result = resultOf(begun, [step('discover'), step('test'), step('report')]);
     const pending = [
       { index: 1, step: step('test') },
       { index: 2, step: step('report') },
     ];
 
-    await expect(s.history.completeRun(result, pending)).rejects.toThrow('disk said no');
+    await expect(finishRun(s, runId, pending)).rejects.toThrow('disk said no');
 
-    expect(await s.history.getRun(begun.run_id)).toMatchObject({
+    expect(await s.history.getRun(runId)).toMatchObject({
       status: 'running',
       success: null,
       completed_at: null,
       step_count: 1,
     });
     await s.db.execute('DROP TRIGGER refuse_completion');
-    await s.history.completeRun(result, pending);
-    expect(await s.history.getRun(begun.run_id)).toMatchObject({
-      status: 'completed',
-      step_count: 3,
-    });
+    await finishRun(s, runId, pending);
+    expect(await s.history.getRun(runId)).toMatchObject({ status: 'completed', step_count: 3 });
   });
 
-  it('writes every step by default, and leaves a step already written as it was', async () => {
+  it('leaves a step already written as it was', async () => {
     const s = await stores();
-    const begun = start();
-    await s.history.startRun(begun);
-    await s.history.recordStep(begun.run_id, 0, step('discover', { data: { first: true } }));
+    const runId = await queueRun(s);
+    await claimRun(s, runId);
+    await s.history.recordStep(runId, 0, step('discover', { data: { first: true } }), OWNER);
 
-    await s.history.completeRun(
-      resultOf(begun, [step('discover', { data: { second: true } }), step('report')]),
-    );
+    await finishRun(s, runId, [
+      { index: 0, step: step('discover', { data: { second: true } }) },
+      { index: 1, step: step('report') },
+    ]);
 
-    const run = await s.history.getRun(begun.run_id);
+    const run = await s.history.getRun(runId);
     expect(run?.step_count).toBe(2);
     expect(run?.steps[0]?.data).toEqual({ first: true });
   });
 
-  it('records a run whose start was never written, at its completion', async () => {
+  it('writes nothing for a process that no longer holds the lease: steps and end are ignored', async () => {
     const s = await stores();
-    const begun = start();
+    const runId = await queueRun(s);
+    await claimRun(s, runId);
+    await s.history.recordStep(runId, 0, step('discover'), OWNER);
+    // Another process found the lease expired and reconciled the run.
+    expect(await s.queue.interrupt(runId, 'worker lost')).toMatchObject({ workflow: 'smoke' });
 
-    await s.history.completeRun(resultOf(begun, [step('discover')]));
+    await s.history.recordStep(runId, 1, step('test'), OWNER);
+    const ended = await finishRun(s, runId, [{ index: 2, step: step('report') }]);
 
-    expect(await s.history.getRun(begun.run_id)).toMatchObject({
-      status: 'completed',
-      success: true,
-      started_at: begun.started_at,
-      step_count: 1,
-    });
-  });
-
-  it('completes a run that another process marked interrupted while it was still going', async () => {
-    const s = await stores();
-    const begun = start();
-    await s.history.startRun(begun);
-    expect(await s.history.markInterrupted()).toBe(1);
-
-    await s.history.completeRun(resultOf(begun, [step('discover')]));
-
-    expect(await s.history.getRun(begun.run_id)).toMatchObject({ status: 'completed' });
-  });
-});
-
-describe('HistoryStore.markInterrupted', () => {
-  it('marks only running runs interrupted and keeps the steps that finished', async () => {
-    const s = await stores();
-    const done = await recordWholeRun(s);
-    const left = start();
-    await s.history.startRun(left);
-    await s.history.recordStep(left.run_id, 0, step('discover'));
-
-    expect(await s.history.markInterrupted()).toBe(1);
-    expect(await s.history.markInterrupted()).toBe(0);
-
-    expect(await s.history.getRun(left.run_id)).toMatchObject({
+    expect(ended.recorded).toBe(false);
+    expect(await s.history.getRun(runId)).toMatchObject({
       status: 'interrupted',
+      reason: 'worker lost',
       success: null,
-      completed_at: null,
       step_count: 1,
     });
-    expect(await s.history.getRun(done.run_id)).toMatchObject({ status: 'completed' });
   });
 });
 
@@ -295,9 +238,10 @@ describe('HistoryStore queries', () => {
   it('lists the newest runs first, across workflows and per workflow, with limit and offset', async () => {
     const s = await stores();
     const ids: string[] = [];
-    for (let i = 0; i < 14; i++) ids.push((await recordWholeRun(s, i % 2 ? 'odd' : 'even')).run_id);
+    for (let i = 0; i < 14; i++) ids.push(await recordWholeRun(s, i % 2 ? 'odd' : 'even'));
     const newestFirst = ids.slice().reverse();
     const idsOf = (records: HistoryRecord[]) => records.map((r) => r.run_id);
+    const odd = ids.filter((_, i) => i % 2 === 1).reverse();
 
     expect(idsOf(await s.history.listRuns({}))).toEqual(newestFirst.slice(0, 10)); // limit 10 by default
     expect(idsOf(await s.history.listRuns({ limit: 3 }))).toEqual(newestFirst.slice(0, 3));
@@ -305,7 +249,6 @@ describe('HistoryStore queries', () => {
       newestFirst.slice(12),
     );
     expect(await s.history.listRuns({ limit: 5, offset: 14 })).toEqual([]);
-    const odd = newestFirst.filter((id) => id.startsWith('odd'));
     expect(idsOf(await s.history.listRuns({ workflow: 'odd', limit: 50 }))).toEqual(odd);
     expect(idsOf(await s.history.listRuns({ workflow: 'odd', limit: 2, offset: 1 }))).toEqual(
       odd.slice(1, 3),
@@ -313,26 +256,45 @@ describe('HistoryStore queries', () => {
     expect(await s.history.listRuns({ workflow: 'unknown', limit: 5 })).toEqual([]);
   });
 
-  it('orders by start: a run started earlier stays older however late it completes', async () => {
+  it('filters by status, across workflows and per workflow', async () => {
     const s = await stores();
-    const slow = start();
-    await s.history.startRun(slow);
-    const fast = await recordWholeRun(s);
+    const done = await recordWholeRun(s, 'smoke');
+    const waiting = await queueRun(s, 'smoke');
+    const going = await queueRun(s, 'nightly');
+    await claimRun(s, going);
+    const idsOf = (records: HistoryRecord[]) => records.map((r) => r.run_id);
 
-    await s.history.completeRun(resultOf(slow, [step('discover')]));
-
-    expect((await s.history.listRuns({})).map((r) => r.run_id)).toEqual([fast.run_id, slow.run_id]);
+    expect(idsOf(await s.history.listRuns({ status: 'completed' }))).toEqual([done]);
+    expect(idsOf(await s.history.listRuns({ status: 'queued' }))).toEqual([waiting]);
+    expect(idsOf(await s.history.listRuns({ status: 'running' }))).toEqual([going]);
+    expect(idsOf(await s.history.listRuns({ workflow: 'smoke', status: 'queued' }))).toEqual([
+      waiting,
+    ]);
+    expect(await s.history.listRuns({ workflow: 'nightly', status: 'queued' })).toEqual([]);
   });
 
-  it('gets one run by id, and null for an unknown id', async () => {
+  it('orders by queue order: a run queued earlier stays older however late it completes', async () => {
     const s = await stores();
-    const begun = await recordWholeRun(s);
+    const slow = await queueRun(s);
+    await claimRun(s, slow);
+    const fast = await recordWholeRun(s);
 
-    expect(await s.history.getRun(begun.run_id)).toMatchObject({
-      run_id: begun.run_id,
+    await finishRun(s, slow, [{ index: 0, step: step('discover') }]);
+
+    expect((await s.history.listRuns({})).map((r) => r.run_id)).toEqual([fast, slow]);
+  });
+
+  it('gets one run by id (and its status alone), and null for an unknown id', async () => {
+    const s = await stores();
+    const runId = await recordWholeRun(s);
+
+    expect(await s.history.getRun(runId)).toMatchObject({
+      run_id: runId,
       steps: [{ step_type: 'discover', data: { step_type: 'discover' } }],
     });
+    expect(await s.history.statusOf(runId)).toBe('completed');
     expect(await s.history.getRun('no-such-run')).toBeNull();
+    expect(await s.history.statusOf('no-such-run')).toBeNull();
   });
 
   it('is shared by two clients on one file: each sees the other’s runs as they go', async () => {
@@ -340,15 +302,14 @@ describe('HistoryStore queries', () => {
     const a = await tempStores(config);
     const b = await openStores(config, {});
     try {
-      const begun = start();
-      await a.history.startRun(begun);
-      expect(await b.history.getRun(begun.run_id)).toMatchObject({ status: 'running' });
-      await b.history.recordStep(begun.run_id, 0, step('discover'));
-      await a.history.completeRun(resultOf(begun, [step('discover'), step('report')]), [
-        { index: 1, step: step('report') },
-      ]);
+      const runId = await queueRun(a);
+      expect(await b.history.getRun(runId)).toMatchObject({ status: 'queued' });
+      await claimRun(b, runId);
+      await b.history.recordStep(runId, 0, step('discover'), OWNER);
+      expect(await a.history.getRun(runId)).toMatchObject({ status: 'running', step_count: 1 });
+      await finishRun(a, runId, [{ index: 1, step: step('report') }]);
       expect(await b.history.listRuns({})).toMatchObject([
-        { run_id: begun.run_id, status: 'completed', step_count: 2 },
+        { run_id: runId, status: 'completed', step_count: 2 },
       ]);
     } finally {
       b.db.close();
@@ -360,9 +321,9 @@ describe('HistoryStore retention (history_max_records)', () => {
   it("keeps each workflow's newest N runs and deletes older runs with their steps", async () => {
     const s = await stores(3);
     const smoke: string[] = [];
-    for (let i = 0; i < 6; i++) smoke.push((await recordWholeRun(s, 'smoke')).run_id);
-    const nightly = [(await recordWholeRun(s, 'nightly')).run_id];
-    smoke.push((await recordWholeRun(s, 'smoke')).run_id);
+    for (let i = 0; i < 6; i++) smoke.push(await recordWholeRun(s, 'smoke'));
+    const nightly = [await recordWholeRun(s, 'nightly')];
+    smoke.push(await recordWholeRun(s, 'smoke'));
 
     const kept = (await s.history.listRuns({ workflow: 'smoke', limit: 100 })).map((r) => r.run_id);
     expect(kept).toEqual(smoke.slice(-3).reverse());
@@ -381,39 +342,39 @@ describe('HistoryStore retention (history_max_records)', () => {
     );
   });
 
-  it('leaves running runs alone and does not count them', async () => {
+  it('leaves queued and running runs alone and does not count them', async () => {
     const s = await stores(2);
     const older = await recordWholeRun(s);
-    const stillRunning = start();
-    await s.history.startRun(stillRunning);
-    await s.history.recordStep(stillRunning.run_id, 0, step('discover'));
+    const stillRunning = await queueRun(s);
+    await claimRun(s, stillRunning);
+    await s.history.recordStep(stillRunning, 0, step('discover'), OWNER);
     const recent = await recordWholeRun(s);
-    // A run that finishes while a newer one is still running is kept.
-    const newestRunning = start();
-    await s.history.startRun(newestRunning);
+    const waiting = await queueRun(s);
     const last = await recordWholeRun(s);
 
     const statuses = (await s.history.listRuns({ limit: 100 })).map((r) => [r.run_id, r.status]);
     expect(statuses).toEqual([
-      [last.run_id, 'completed'],
-      [newestRunning.run_id, 'running'],
-      [recent.run_id, 'completed'],
-      [stillRunning.run_id, 'running'],
+      [last, 'completed'],
+      [waiting, 'queued'],
+      [recent, 'completed'],
+      [stillRunning, 'running'],
     ]);
-    expect(await s.history.getRun(older.run_id)).toBeNull();
-    expect((await s.history.getRun(stillRunning.run_id))?.step_count).toBe(1);
+    expect(await s.history.getRun(older)).toBeNull();
+    expect((await s.history.getRun(stillRunning))?.step_count).toBe(1);
   });
 
-  it('counts and deletes interrupted runs like completed ones', async () => {
+  it('counts and deletes interrupted and cancelled runs like completed ones', async () => {
     const s = await stores(1);
-    const dead = start();
-    await s.history.startRun(dead);
-    await s.history.recordStep(dead.run_id, 0, step('discover'));
-    await s.history.markInterrupted();
+    const dead = await queueRun(s);
+    await claimRun(s, dead);
+    await s.history.recordStep(dead, 0, step('discover'), OWNER);
+    await s.queue.interrupt(dead, 'worker lost');
+    const dropped = await queueRun(s);
+    await s.queue.requestCancel(dropped, 'not needed');
 
     const next = await recordWholeRun(s);
 
-    expect((await s.history.listRuns({ limit: 100 })).map((r) => r.run_id)).toEqual([next.run_id]);
+    expect((await s.history.listRuns({ limit: 100 })).map((r) => r.run_id)).toEqual([next]);
     expect(await count(s, 'SELECT count(*) AS n FROM run_steps')).toBe(1);
   });
 

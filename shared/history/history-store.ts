@@ -1,19 +1,30 @@
 import type { Client, InStatement, Row } from '@libsql/client';
 import type { StepType } from '../config/schema.ts';
-import type { RunResult, RunStart, StepAttempt, StepResult } from '../workflow/types.ts';
+import type { RunStatus, RunTrigger } from '../runs/run-queue.ts';
+import type { StepAttempt, StepResult } from '../workflow/types.ts';
 
-export const RUN_STATUSES = ['running', 'completed', 'interrupted'] as const;
-export type RunStatus = (typeof RUN_STATUSES)[number];
+export { RUN_STATUSES, type RunStatus } from '../runs/run-queue.ts';
 
-/** A history record (SPEC §6): `attempts` is a count here, `step_count` the steps recorded so far. */
+/**
+ * A history record (SPEC §6, §11): `attempts` is a count here, `step_count`
+ * the steps recorded so far. `started_at` is null while the run is queued.
+ */
 export interface HistoryRecord {
   run_id: string;
   workflow_name: string;
   status: RunStatus;
   success: boolean | null;
-  started_at: string;
+  queued_at: string;
+  started_at: string | null;
   completed_at: string | null;
   duration_ms: number | null;
+  trigger: RunTrigger;
+  /** The name of the API key that started it, or null. */
+  triggered_by: string | null;
+  parent_run_id: string | null;
+  /** Why it was cancelled or interrupted. */
+  reason: string | null;
+  trace_id: string | null;
   step_count: number;
   steps: HistoryStep[];
 }
@@ -23,6 +34,8 @@ export interface HistoryStep {
   service: string;
   success: boolean;
   skipped: boolean;
+  /** Copied from the parent run by a rerun, not called again. */
+  reused: boolean;
   duration_ms: number;
   error: string | null;
   attempts: number;
@@ -35,22 +48,21 @@ export interface HistoryRecordDetail extends Omit<HistoryRecord, 'steps'> {
 
 export interface ListRunsOptions {
   workflow?: string | undefined;
+  status?: RunStatus | undefined;
   /** 10 when omitted (SPEC §4). */
   limit?: number;
   offset?: number;
 }
 
-const RUN_COLUMNS =
-  'r.seq, r.run_id, r.workflow_name, r.status, r.success, r.started_at, r.completed_at, r.duration_ms';
+const RUN_COLUMNS = `r.seq, r.run_id, r.workflow_name, r.status, r.success, r.queued_at, r.started_at,
+  r.completed_at, r.duration_ms, r.trigger, r.triggered_by, r.parent_run_id, r.reason, r.trace_id`;
 const STEP_COLUMNS =
-  's.step_index, s.step_type, s.service, s.success AS step_success, s.skipped, s.duration_ms AS step_duration_ms, s.error, s.attempts';
+  's.step_index, s.step_type, s.service, s.success AS step_success, s.skipped, s.reused, s.duration_ms AS step_duration_ms, s.error, s.attempts';
 
 /**
- * The run history (SPEC §4). A run is written as `running` when it starts,
- * each step as it finishes, and the completion in one transaction with the
- * steps not yet written, so a completed run always has all its steps; a run
- * whose process died stays `running` with the steps that finished until
- * `markInterrupted`.
+ * The run history (SPEC §4): what the run queue recorded, read back. Steps
+ * are written as they finish, only while the writer still holds the run's
+ * lease, so a run reconciled by another process is never written to again.
  */
 export class HistoryStore {
   readonly #db: Client;
@@ -62,53 +74,16 @@ export class HistoryStore {
     this.#maxRecordsPerWorkflow = options.maxRecordsPerWorkflow;
   }
 
-  async startRun(start: RunStart): Promise<void> {
-    await this.#db.execute({
-      sql: `INSERT INTO runs (run_id, workflow_name, status, success, started_at) VALUES (?, ?, 'running', NULL, ?)`,
-      args: [start.run_id, start.workflow_name, start.started_at],
-    });
+  /** Writes one finished step of a run `owner` holds (and nothing once the lease is lost). */
+  async recordStep(runId: string, index: number, step: StepResult, owner: string): Promise<void> {
+    await this.#db.execute(stepStatement(runId, index, step, owner));
   }
 
-  async recordStep(runId: string, index: number, step: StepResult): Promise<void> {
-    await this.#db.execute(insertStep(runId, index, step));
-  }
-
-  /**
-   * Completes the run, writes its steps not yet written and applies
-   * retention, in one transaction. `pendingSteps` defaults to every step; a
-   * step already written is left as it is. The run row is created if its
-   * start was never written, and a run another process marked `interrupted`
-   * while it was still going becomes `completed`.
-   */
-  async completeRun(
-    result: RunResult,
-    pendingSteps: readonly { index: number; step: StepResult }[] = result.steps.map(
-      (step, index) => ({ index, step }),
-    ),
-  ): Promise<void> {
-    await this.#db.batch(
-      [
-        {
-          sql: `INSERT INTO runs (run_id, workflow_name, status, success, started_at, completed_at, duration_ms)
-                VALUES (:run_id, :workflow_name, 'completed', :success, :started_at, :completed_at, :duration_ms)
-                ON CONFLICT (run_id) DO UPDATE SET status = 'completed', success = excluded.success,
-                  completed_at = excluded.completed_at, duration_ms = excluded.duration_ms`,
-          args: {
-            run_id: result.run_id,
-            workflow_name: result.workflow_name,
-            success: result.success ? 1 : 0,
-            started_at: result.started_at,
-            completed_at: result.completed_at,
-            duration_ms: result.duration_ms,
-          },
-        },
-        ...pendingSteps.map(({ index, step }) => insertStep(result.run_id, index, step)),
-        ...(this.#maxRecordsPerWorkflow > 0
-          ? retentionStatements(result.workflow_name, this.#maxRecordsPerWorkflow)
-          : []),
-      ],
-      'write',
-    );
+  /** Deletes the workflow's ended runs beyond `history_max_records`, for the run's final transaction. */
+  retention(workflow: string): InStatement[] {
+    return this.#maxRecordsPerWorkflow > 0
+      ? retentionStatements(workflow, this.#maxRecordsPerWorkflow)
+      : [];
   }
 
   /**
@@ -128,6 +103,7 @@ export class HistoryStore {
             service,
             success,
             skipped,
+            reused,
             duration_ms,
             error,
             attempts,
@@ -136,6 +112,7 @@ export class HistoryStore {
             service,
             success: success === 1,
             skipped: skipped === 1,
+            reused: reused === 1,
             duration_ms,
             error,
             attempts,
@@ -164,43 +141,82 @@ export class HistoryStore {
     return { ...toRecord(first), step_count: steps.length, steps };
   }
 
-  /** Marks runs left `running` by a process that died as `interrupted`; their finished steps stay. */
-  async markInterrupted(): Promise<number> {
-    const result = await this.#db.execute(
-      `UPDATE runs SET status = 'interrupted' WHERE status = 'running'`,
+  /** A run's status alone: what waiting for a run polls. */
+  async statusOf(runId: string): Promise<RunStatus | null> {
+    const result = await this.#db.execute({
+      sql: 'SELECT status FROM runs WHERE run_id = ?',
+      args: [runId],
+    });
+    const status = result.rows[0]?.status;
+    return status === undefined ? null : (status as RunStatus);
+  }
+
+  /** The recorded steps of a run, by index, with their data: what a rerun reuses. */
+  async stepsOf(runId: string): Promise<Map<number, StepResult>> {
+    const result = await this.#db.execute({
+      sql: `SELECT ${STEP_COLUMNS}, s.attempt_details, s.data FROM run_steps AS s WHERE s.run_id = ?`,
+      args: [runId],
+    });
+    return new Map(
+      result.rows.map((row) => {
+        const step = toStep(row);
+        return [
+          Number(row.step_index),
+          {
+            step_type: step.step_type,
+            service: step.service,
+            success: step.success,
+            skipped: step.skipped,
+            data: JSON.parse(String(row.data)) as Record<string, unknown>,
+            error: step.error,
+            duration_ms: step.duration_ms,
+            attempts: JSON.parse(String(row.attempt_details)) as StepAttempt[],
+          },
+        ];
+      }),
     );
-    return result.rowsAffected;
   }
 }
 
-/** A step as `listRuns` reads it: `[step_index, step_type, service, success, skipped, duration_ms, error, attempts]`. */
-type StepTuple = [number, StepType, string, number, number, number, string | null, number];
+/** A step as `listRuns` reads it: `[step_index, step_type, service, success, skipped, reused, duration_ms, error, attempts]`. */
+type StepTuple = [number, StepType, string, number, number, number, number, string | null, number];
 
 /** The one statement behind `listRuns`, exported so that tests can read its query plan. */
 export function listRunsStatement({
   workflow,
+  status,
   limit = 10,
   offset = 0,
 }: ListRunsOptions): InStatement {
+  const filters = [
+    ...(workflow === undefined ? [] : ['r.workflow_name = :workflow']),
+    ...(status === undefined ? [] : ['r.status = :status']),
+  ];
   return {
     sql: `SELECT ${RUN_COLUMNS}, (
             SELECT json_group_array(json_array(s.step_index, s.step_type, s.service, s.success, s.skipped,
-              s.duration_ms, s.error, s.attempts))
+              s.reused, s.duration_ms, s.error, s.attempts))
             FROM run_steps AS s WHERE s.run_id = r.run_id) AS steps
-          FROM runs AS r ${workflow === undefined ? '' : 'WHERE r.workflow_name = :workflow'}
+          FROM runs AS r ${filters.length > 0 ? `WHERE ${filters.join(' AND ')}` : ''}
           ORDER BY r.seq DESC LIMIT :limit OFFSET :offset`,
-    args: workflow === undefined ? { limit, offset } : { workflow, limit, offset },
+    args: {
+      limit,
+      offset,
+      ...(workflow === undefined ? {} : { workflow }),
+      ...(status === undefined ? {} : { status }),
+    },
   };
 }
 
 /**
- * Deletes a workflow's finished runs beyond the newest `keep`, steps first.
- * Runs still going neither count nor go, so a run that finishes while a newer
- * one is running is kept. Exported so that tests can read the query plans.
+ * Deletes a workflow's ended runs beyond the newest `keep`, steps first.
+ * Runs queued or going neither count nor go, so a run that finishes while a
+ * newer one is running is kept. Exported so that tests can read the query plans.
  */
 export function retentionStatements(workflow: string, keep: number): InStatement[] {
-  const doomed = `workflow_name = :w AND status != 'running' AND seq <= (
-    SELECT seq FROM runs WHERE workflow_name = :w AND status != 'running' ORDER BY seq DESC LIMIT 1 OFFSET :keep)`;
+  const ended = `workflow_name = :w AND status NOT IN ('queued', 'running')`;
+  const doomed = `${ended} AND seq <= (
+    SELECT seq FROM runs WHERE ${ended} ORDER BY seq DESC LIMIT 1 OFFSET :keep)`;
   const args = { w: workflow, keep };
   return [
     {
@@ -211,11 +227,22 @@ export function retentionStatements(workflow: string, keep: number): InStatement
   ];
 }
 
-/** A step's row; writing it again (a retry of a write that did land) changes nothing. */
-function insertStep(runId: string, index: number, step: StepResult): InStatement {
+/**
+ * A step's row, written only while `owner` holds the run's lease; writing it
+ * again (a retry of a write that did land) changes nothing.
+ */
+export function stepStatement(
+  runId: string,
+  index: number,
+  step: StepResult,
+  owner: string,
+): InStatement {
   return {
-    sql: `INSERT INTO run_steps (run_id, step_index, step_type, service, success, skipped, duration_ms, error, attempts, attempt_details, data)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, step_index) DO NOTHING`,
+    sql: `INSERT INTO run_steps (run_id, step_index, step_type, service, success, skipped, reused, duration_ms, error,
+            attempts, attempt_details, data)
+          SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+          WHERE EXISTS (SELECT 1 FROM runs WHERE run_id = ? AND status = 'running' AND lease_owner = ?)
+          ON CONFLICT (run_id, step_index) DO NOTHING`,
     args: [
       runId,
       index,
@@ -223,13 +250,20 @@ function insertStep(runId: string, index: number, step: StepResult): InStatement
       step.service,
       step.success ? 1 : 0,
       step.skipped ? 1 : 0,
+      step.reused ? 1 : 0,
       step.duration_ms,
       step.error,
       step.attempts.length,
       JSON.stringify(step.attempts),
       JSON.stringify(step.data),
+      runId,
+      owner,
     ],
   };
+}
+
+function nullable(value: unknown): string | null {
+  return value === null || value === undefined ? null : String(value);
 }
 
 function toRecord(row: Row): HistoryRecord {
@@ -238,9 +272,15 @@ function toRecord(row: Row): HistoryRecord {
     workflow_name: String(row.workflow_name),
     status: row.status as RunStatus,
     success: row.success === null ? null : Number(row.success) === 1,
-    started_at: String(row.started_at),
-    completed_at: row.completed_at === null ? null : String(row.completed_at),
+    queued_at: String(row.queued_at),
+    started_at: nullable(row.started_at),
+    completed_at: nullable(row.completed_at),
     duration_ms: row.duration_ms === null ? null : Number(row.duration_ms),
+    trigger: String(row.trigger) as RunTrigger,
+    triggered_by: nullable(row.triggered_by),
+    parent_run_id: nullable(row.parent_run_id),
+    reason: nullable(row.reason),
+    trace_id: nullable(row.trace_id),
     step_count: 0,
     steps: [],
   };
@@ -252,6 +292,7 @@ function toStep(row: Row): HistoryStep {
     service: String(row.service),
     success: Number(row.step_success) === 1,
     skipped: Number(row.skipped) === 1,
+    reused: Number(row.reused) === 1,
     duration_ms: Number(row.step_duration_ms),
     error: row.error === null ? null : String(row.error),
     attempts: Number(row.attempts),

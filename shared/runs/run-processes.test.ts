@@ -16,8 +16,8 @@ import { configFrom, tempDir, tempStores, writeConfig } from '#test/support/temp
 
 /**
  * The history is shared by processes (SPEC §4): several `aegis run` at once
- * on one new file, and a process killed mid-run, whose run the next host
- * start marks interrupted with the steps that finished.
+ * on one new file, and a process killed mid-run, whose run any process
+ * marks interrupted once its lease expired, with the steps that finished.
  */
 
 let qa: StubService;
@@ -106,13 +106,16 @@ describe('the history across processes', () => {
     expect(await stores.events.list({ limit: 1000 })).toHaveLength(4 * 6);
   });
 
-  it('keeps the finished steps of a run whose process died, and marks it interrupted at the next start', async () => {
+  it('keeps the finished steps of a run whose process died, and marks it interrupted once its lease expired', async () => {
     const dir = tempDir();
     const config = projectConfig(dir);
     let child: ChildProcess | undefined = spawn(
       process.execPath,
       [AEGIS_BIN, 'run', 'hangs', '--config', config],
-      { env: { PATH: process.env.PATH, HOME: process.env.HOME }, stdio: 'ignore' },
+      {
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, AEGIS_RUN_LEASE_S: '1' },
+        stdio: 'ignore',
+      },
     );
     try {
       const observer = await storesAt(dir);
@@ -129,18 +132,22 @@ describe('the history across processes', () => {
       child = undefined;
       observer.db.close();
 
-      // The next start of the host reopens the file and marks what the dead process left.
+      // Any process reconciling the queue marks what the dead one left, once its lease (1 s) is over.
       const host = await storesAt(dir);
       {
         expect(await host.history.getRun(running.run_id)).toMatchObject({
           status: 'running',
           step_count: 1,
         });
-        expect(await host.history.markInterrupted()).toBe(1);
+        const interrupted = await until('the lease to expire', async () => {
+          const outcome = await host.queue.reconcile();
+          return outcome.interrupted.length > 0 ? outcome.interrupted : undefined;
+        });
+        expect(interrupted).toEqual([{ runId: running.run_id, workflow: 'hangs' }]);
         expect(await host.history.getRun(running.run_id)).toMatchObject({
           status: 'interrupted',
+          reason: 'worker lost',
           success: null,
-          completed_at: null,
           step_count: 1,
           steps: [{ step_type: 'discover', success: true, data: { route_count: 2 } }],
         });

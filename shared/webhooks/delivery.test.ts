@@ -315,7 +315,6 @@ describe('two processes sharing one database', () => {
     const b = testContext(config(`  - { url: "${hook.url}", events: ["*"] }`), {
       AEGIS_DB_PATH: a.context.config.history_db_path,
     });
-    a.context.onDeliveriesQueued = () => {};
     for (let i = 0; i < 3; i++) await a.context.runWorkflow('smoke');
     const [storesA, storesB] = await Promise.all([a.context.stores(), b.context.stores()]);
     // Act

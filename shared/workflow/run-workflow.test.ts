@@ -87,13 +87,16 @@ describe('the run result', () => {
       [
         'completed_at',
         'duration_ms',
+        'reason',
         'run_id',
         'started_at',
+        'status',
         'steps',
         'success',
         'workflow_name',
       ].sort(),
     );
+    expect(result).toMatchObject({ status: 'completed', reason: null });
     expect(result.run_id).toMatch(/^[0-9a-f-]{36}$/);
     expect(result.workflow_name).toBe('wf');
     expect(result.success).toBe(true);

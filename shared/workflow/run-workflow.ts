@@ -7,7 +7,14 @@ import type { AegisEvent, EventType } from '../events/types.ts';
 import { roundMs, timerDelay } from '../time.ts';
 import { conditionHolds } from './conditions.ts';
 import { describeCall, STEP_CALLS, STEP_EXECUTORS } from './steps.ts';
-import type { RunResult, RunStart, StepAttempt, StepResult } from './types.ts';
+import {
+  isRunStop,
+  type RunResult,
+  type RunStart,
+  type RunStop,
+  type StepAttempt,
+  type StepResult,
+} from './types.ts';
 
 /**
  * What the runner tells the rest of the system while a run goes on: the
@@ -39,6 +46,15 @@ export interface RunWorkflowOptions {
   observers?: readonly RunObserver[];
   onObserverError?: (error: unknown) => void;
   runId?: string;
+  /** When the run started (its claim); now by default. */
+  startedAt?: Date;
+  /**
+   * Stops the run: in-flight requests are aborted, no further step starts;
+   * its reason (a RunStop) says what the run ends as.
+   */
+  signal?: AbortSignal;
+  /** A rerun's first steps, copied from its parent: recorded as `reused`, not called again. */
+  reused?: readonly StepResult[];
 }
 
 /** Consecutive `parallel: true` steps form one batch; every other step is a batch of its own. */
@@ -63,9 +79,9 @@ function timerMs(seconds: number): number {
  * A failing step never throws out of here; later steps decide by their conditions.
  */
 export async function runWorkflow(options: RunWorkflowOptions): Promise<RunResult> {
-  const { key, workflow, services, env, observers = [] } = options;
+  const { key, workflow, services, env, observers = [], signal } = options;
   const runId = options.runId ?? randomUUID();
-  const startedAt = new Date();
+  const startedAt = options.startedAt ?? new Date();
   const clockStart = performance.now();
 
   const notify = async (call: (observer: RunObserver) => void | Promise<void> | undefined) => {
@@ -103,24 +119,31 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<RunResul
 
   const results: StepResult[] = [];
   let failureReported = false;
+  const reused = options.reused ?? [];
   const batches = batchesOf(workflow.steps);
   for (const [batchIndex, batch] of batches.entries()) {
+    if (signal?.aborted) break;
     const earlier = results.slice();
     const final = batchIndex === batches.length - 1;
     const finished = await Promise.all(
       batch.map(async (index) => {
-        const step = workflow.steps[index] as StepConfig;
-        const result = await executeStep(step, {
-          services,
-          env,
-          earlier,
-          runStartedAt: clockStart,
-        });
-        await notify((o) => o.stepFinished?.(index, result, { final, runId }));
+        const copied = reused[index];
+        const result = copied
+          ? { ...copied, reused: true }
+          : await executeStep(workflow.steps[index] as StepConfig, {
+              services,
+              env,
+              earlier,
+              runStartedAt: clockStart,
+              signal,
+            });
+        if (result)
+          await notify((o) => o.stepFinished?.(index, result, { final: final && !copied, runId }));
         return result;
       }),
     );
     for (const result of finished) {
+      if (!result) continue; // stopped mid-step: not a finished step
       results.push(result);
       await emit('step.completed', {
         step_type: result.step_type,
@@ -128,6 +151,7 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<RunResul
         success: result.success,
         skipped: result.skipped,
         duration_ms: result.duration_ms,
+        ...(result.reused ? { reused: true } : {}),
       });
       if (!result.success && !failureReported) {
         failureReported = true;
@@ -141,24 +165,35 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<RunResul
   }
 
   const durationMs = roundMs(performance.now() - clockStart);
+  const stop = results.length < workflow.steps.length ? stopOf(signal) : null;
   const result: RunResult = {
     run_id: runId,
     workflow_name: key,
-    success: results.every((step) => step.success),
+    status: stop?.status ?? 'completed',
+    success: stop === null && results.every((step) => step.success),
+    reason: stop?.reason ?? null,
     started_at: start.started_at,
     completed_at: new Date(startedAt.getTime() + durationMs).toISOString(),
     duration_ms: durationMs,
     steps: results,
   };
   await notify((o) => o.runFinished?.(result));
-  await emit('workflow.completed', {
-    success: result.success,
-    total_duration_ms: durationMs,
-    steps_passed: results.filter((s) => s.success && !s.skipped).length,
-    steps_failed: results.filter((s) => !s.success).length,
-    steps_skipped: results.filter((s) => s.skipped).length,
-  });
+  if (stop === null)
+    await emit('workflow.completed', {
+      success: result.success,
+      total_duration_ms: durationMs,
+      steps_passed: results.filter((s) => s.success && !s.skipped).length,
+      steps_failed: results.filter((s) => !s.success).length,
+      steps_skipped: results.filter((s) => s.skipped).length,
+    });
+  else if (stop.status === 'cancelled') await emit('workflow.cancelled', { reason: stop.reason });
   return result;
+}
+
+/** What a stopped run ends as; a signal aborted without a RunStop is a plain cancel. */
+function stopOf(signal: AbortSignal | undefined): RunStop {
+  const reason: unknown = signal?.reason;
+  return isRunStop(reason) ? reason : { status: 'cancelled', reason: 'cancelled', record: true };
 }
 
 interface ExecuteContext {
@@ -166,9 +201,12 @@ interface ExecuteContext {
   env: Environment;
   earlier: readonly StepResult[];
   runStartedAt: number;
+  /** The run's stop: aborts the attempt in flight and the wait before the next. */
+  signal: AbortSignal | undefined;
 }
 
-async function executeStep(step: StepConfig, context: ExecuteContext): Promise<StepResult> {
+/** Runs one step with its retries; null when the run was stopped before the step finished. */
+async function executeStep(step: StepConfig, context: ExecuteContext): Promise<StepResult | null> {
   const base = { step_type: step.type, service: step.service };
   if (!conditionHolds(step.condition, context.earlier)) {
     return {
@@ -186,9 +224,15 @@ async function executeStep(step: StepConfig, context: ExecuteContext): Promise<S
   let lastError = '';
   for (let attempt = 1; attempt <= step.retries + 1; attempt++) {
     // Before attempt k+1: retry_delay × 2^(k-1) seconds (SPEC §3).
-    if (attempt > 1) await sleep(timerMs(step.retry_delay * 2 ** (attempt - 2)));
+    if (attempt > 1) {
+      const waited = await sleep(timerMs(step.retry_delay * 2 ** (attempt - 2)), true, {
+        signal: context.signal,
+      }).catch(() => false);
+      if (!waited) return null;
+    }
     const attemptStart = performance.now();
     const outcome = await attemptOnce(step, context);
+    if (context.signal?.aborted) return null;
     const duration_ms = roundMs(performance.now() - attemptStart);
     if (outcome.ok) {
       attempts.push({ attempt, success: true, error: null, duration_ms });
@@ -223,6 +267,9 @@ async function attemptOnce(step: StepConfig, context: ExecuteContext): Promise<A
   const service = context.services[step.service];
   if (!service) return { ok: false, error: `unknown service "${step.service}"` };
   const controller = new AbortController();
+  const stopped = () => controller.abort(context.signal?.reason);
+  context.signal?.addEventListener('abort', stopped, { once: true });
+  if (context.signal?.aborted) stopped();
   // SPEC §3 wants both: the error names service, method and path, and says `Step timed out after <timeout>s`.
   const call = STEP_CALLS[step.type];
   const timedOut = `${call ? `${describeCall(step.service, call)}: ` : ''}Step timed out after ${step.timeout}s`;
@@ -244,12 +291,13 @@ async function attemptOnce(step: StepConfig, context: ExecuteContext): Promise<A
     (data): AttemptOutcome => ({ ok: true, data }),
     (error: unknown): AttemptOutcome => ({
       ok: false,
-      error: controller.signal.aborted ? timedOut : errorMessage(error),
+      error: controller.signal.aborted && !context.signal?.aborted ? timedOut : errorMessage(error),
     }),
   );
   try {
     return await Promise.race([work, deadline]);
   } finally {
     clearTimeout(timer);
+    context.signal?.removeEventListener('abort', stopped);
   }
 }

@@ -1,12 +1,12 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import type { AegisConfig } from '#shared/config/schema.ts';
+import { AegisContext } from '#shared/context.ts';
 import type { HistoryRecord } from '#shared/history/history-store.ts';
 import type { Stores } from '#shared/stores.ts';
 import type { RunObserver } from '#shared/workflow/run-workflow.ts';
 import type { RunResult } from '#shared/workflow/types.ts';
 import { qaStubsForFile } from '#test/support/stub-service.ts';
-import { captureLogger, configFrom, tempStores } from '#test/support/temp.ts';
-import { executeRun } from './execute-run.ts';
+import { captureLogger, configFrom } from '#test/support/temp.ts';
 
 const stubs = qaStubsForFile();
 
@@ -49,23 +49,17 @@ interface Harness {
 
 async function harness(extra = ''): Promise<Harness> {
   const config = configFrom(yaml(extra));
-  const stores = await tempStores(config);
   const { logger, lines } = captureLogger();
+  const context = new AegisContext({ config, configSource: null, env: {}, logger });
+  onTestFinished(() => context.close());
   const queued: string[] = [];
+  context.signals.on('deliveriesQueued', (runId) => queued.push(runId));
   return {
     config,
-    stores,
+    stores: await context.stores(),
     logs: lines,
     queued,
-    run: (key, observers = []) =>
-      executeRun(key, {
-        config,
-        env: {},
-        stores,
-        logger,
-        observers,
-        onDeliveriesQueued: (runId) => queued.push(runId),
-      }),
+    run: (key, observers = []) => context.runWorkflow(key, { observers }),
   };
 }
 
@@ -128,15 +122,22 @@ describe('recordRun: the history of a run as it goes', () => {
       workflow_name: 'full_pipeline',
       status: 'completed',
       success: true,
+      queued_at: expect.any(String),
       started_at: result.started_at,
       completed_at: result.completed_at,
       duration_ms: result.duration_ms,
+      trigger: 'cli',
+      triggered_by: null,
+      parent_run_id: null,
+      reason: null,
+      trace_id: expect.stringMatching(/^[0-9a-f]{32}$/),
       step_count: 4,
       steps: result.steps.map((step) => ({
         step_type: step.step_type,
         service: step.service,
         success: step.success,
         skipped: step.skipped,
+        reused: false,
         duration_ms: step.duration_ms,
         error: step.error,
         attempts: step.attempts.length,
@@ -357,7 +358,7 @@ describe('recordRun: a failing observer', () => {
   });
 });
 
-describe('executeRun', () => {
+describe('executing a run', () => {
   it('refuses an unknown workflow, naming the known ones, before recording anything', async () => {
     const h = await harness();
 
@@ -369,26 +370,12 @@ describe('executeRun', () => {
 
   it('says when no workflows are configured', async () => {
     const config = configFrom('history_max_records: 0\n');
-    const stores = await tempStores(config);
     const { logger } = captureLogger();
+    const context = new AegisContext({ config, configSource: null, env: {}, logger });
+    onTestFinished(() => context.close());
 
-    await expect(executeRun('smoke', { config, env: {}, stores, logger })).rejects.toThrow(
+    await expect(context.runWorkflow('smoke')).rejects.toThrow(
       'unknown workflow "smoke" (no workflows are configured)',
     );
-  });
-
-  it('records without anyone to wake for queued deliveries', async () => {
-    const h = await harness('webhooks: [{ url: "https://hooks.example.test/all", events: ["*"] }]');
-    const { logger, lines } = captureLogger();
-
-    const result = await executeRun('full_pipeline', {
-      config: h.config,
-      env: {},
-      stores: h.stores,
-      logger,
-    });
-
-    expect(await h.stores.outbox.pendingCount(result.run_id)).toBe(6);
-    expect(errorLogs(lines())).toEqual([]);
   });
 });
