@@ -94,11 +94,14 @@ describe('openDatabase: schema', () => {
       'events',
       'run_steps',
       'runs',
+      'webhook_attempts',
       'webhook_deliveries',
     ]);
     // One row per migration applied.
     const applied = await db.execute('SELECT version FROM aegis_schema ORDER BY version');
-    expect(applied.rows.map((row) => row.version)).toEqual([1, 2]);
+    expect(applied.rows.map((row) => row.version)).toEqual(
+      Array.from({ length: SCHEMA_VERSION }, (_, i) => i + 1),
+    );
   });
 
   it('turns WAL on for a file, with a busy timeout for other processes', async () => {
