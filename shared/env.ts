@@ -9,6 +9,7 @@ export const ENV = {
   dbUrl: 'AEGIS_DB_URL',
   dbAuthToken: 'AEGIS_DB_AUTH_TOKEN',
   logLevel: 'LOG_LEVEL',
+  logFormat: 'LOG_FORMAT',
 } as const;
 
 export type Environment = Readonly<Record<string, string | undefined>>;

@@ -32,12 +32,20 @@ export function loadForCommand(
 }
 
 /**
- * JSON log lines go to stderr for every command but `serve`, so stdout stays
- * the command's answer; they default to WARN there, as a terminal user reads
- * the command's own lines, not its logs.
+ * Log lines go to stderr for every command but `serve`, so stdout stays the
+ * command's answer; they default to WARN there, as a terminal user reads the
+ * command's own lines, not its logs. LOG_LEVEL and LOG_FORMAT override; an
+ * unknown value of either is a UserFacingError.
  */
-export function commandLogger(io: CliIO): Logger {
-  return createLogger({ destination: io.stderr, level: readEnv(io.env, ENV.logLevel) ?? 'WARN' });
+export function commandLogger(
+  io: CliIO,
+  { destination = io.stderr, defaultLevel = 'WARN' } = {},
+): Logger {
+  return createLogger({
+    destination,
+    level: readEnv(io.env, ENV.logLevel) ?? defaultLevel,
+    format: readEnv(io.env, ENV.logFormat),
+  });
 }
 
 export function commandContext(
