@@ -6,6 +6,7 @@ import {
   BUG_TRACKER_PORT_OFFSET,
   DEFAULT_DEMO_HOST,
   DEFAULT_DEMO_PORT,
+  DEFAULT_DEMO_WEBHOOK_SECRET,
   DEMO_ENV,
   DemoListenError,
   type DemoServices,
@@ -39,7 +40,8 @@ webhook deliveries are kept in memory until the command stops.
 Environment:
   ${DEMO_ENV.qaAgentApiKey}            when set, the QA agent's /api routes need it as X-API-Key
   ${DEMO_ENV.bugTrackerApiKey}          the same for the bug tracker
-  ${DEMO_ENV.webhookSecret}  when set, webhooks must carry a valid signature made with it
+  ${DEMO_ENV.webhookSecret}  the secret webhooks must be signed with (default
+                             ${DEFAULT_DEMO_WEBHOOK_SECRET}, as in ${EXAMPLE_CONFIG})
 
 Runs until Ctrl-C (SIGINT) or SIGTERM, then exits 0.`;
 
@@ -128,7 +130,7 @@ function banner(services: DemoServices, host: string, port: number, env: Environ
     readEnv(env, name) === undefined ? '' : ` -H "X-API-Key: $${name}"`;
   const signing =
     readEnv(env, DEMO_ENV.webhookSecret) === undefined
-      ? 'signatures not checked'
+      ? `signatures verified with the demo secret "${DEFAULT_DEMO_WEBHOOK_SECRET}"`
       : `signatures verified with $${DEMO_ENV.webhookSecret}`;
   const lines = [
     'Aegis demo services (simulated; state is in memory and resets on restart)',
