@@ -20,6 +20,24 @@ export function printWarnings(
     );
 }
 
+/**
+ * For the commands that read no configuration (healthcheck, demo-services):
+ * they take `--config` like every other command, so that a wrapper or alias
+ * that always passes it keeps working, and say that it changes nothing.
+ */
+export function noteConfigIgnored(io: CliIO, command: string, options: ConfigOption): void {
+  if (options.config !== undefined)
+    io.stderr.write(
+      `note: ${command} reads no configuration; --config ${options.config} is ignored\n`,
+    );
+}
+
+/** The `--config` option of a command that reads no configuration. */
+export const IGNORED_CONFIG_OPTION = [
+  '--config <file>',
+  'accepted like every command, and ignored: this command reads no configuration',
+] as const;
+
 /** Loads the configuration for a command and prints its warnings on stderr. */
 export function loadForCommand(
   io: CliIO,

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { type Environment, readEnv } from '#shared/env.ts';
 import { UserFacingError } from '#shared/errors.ts';
+import { type ConfigOption, IGNORED_CONFIG_OPTION, noteConfigIgnored } from '../commands/common.ts';
 import { type CliIO, EXIT } from '../io.ts';
 import {
   BUG_TRACKER_PORT_OFFSET,
@@ -61,10 +62,12 @@ export function registerDemoServices(
       `QA agent port; the bug tracker uses port + ${BUG_TRACKER_PORT_OFFSET}`,
       String(DEFAULT_DEMO_PORT),
     )
+    .option(...IGNORED_CONFIG_OPTION)
     .addHelpText('after', HELP)
-    .action(async (options: DemoServicesCommandOptions) =>
-      setExit(await demoServicesCommand(io, options)),
-    );
+    .action(async (options: DemoServicesCommandOptions & ConfigOption) => {
+      noteConfigIgnored(io, 'demo-services', options);
+      setExit(await demoServicesCommand(io, options));
+    });
 }
 
 /** Serves until a shutdown is requested; resolves (0) once both servers have stopped. */
