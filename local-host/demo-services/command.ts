@@ -59,7 +59,7 @@ export function registerDemoServices(
     .option('--host <host>', 'address to listen on', DEFAULT_DEMO_HOST)
     .option(
       '--port <port>',
-      `QA agent port; the bug tracker uses port + ${BUG_TRACKER_PORT_OFFSET}`,
+      `QA agent port; bug tracker on port + ${BUG_TRACKER_PORT_OFFSET}`,
       String(DEFAULT_DEMO_PORT),
     )
     .option(...IGNORED_CONFIG_OPTION)
