@@ -70,8 +70,10 @@ COPY --from=build /out/app/ /app/
 COPY --from=build --chown=aegis:root /out/var/ /app/
 
 WORKDIR /app
+# JSON logs even under `docker run -t`, whose terminal would otherwise make them pretty.
 ENV NODE_ENV=production \
-    AEGIS_DB_PATH=/app/data/aegis_history.db
+    AEGIS_DB_PATH=/app/data/aegis_history.db \
+    LOG_FORMAT=json
 
 # The history. Declared so that the database lands on a volume even without -v
 # (and `--read-only` works as is); mount a named volume here to keep it.

@@ -9,6 +9,7 @@ import { register } from 'node:module';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
+import { metafileDir, metafilePath } from './bundle-report.mjs';
 import { LAMBDA_ALIASES, LAMBDA_PLUGINS, SLIMMING_PLUGINS } from './lambda-resolve.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -91,7 +92,7 @@ const NO_CONFIG = `# No config was packaged (set AEGIS_LAMBDA_CONFIG when runnin
 {}
 `;
 
-/** The part of a build's metafile that one output is made of: what `meta.json` beside each bundle holds. */
+/** The part of a build's metafile that one output is made of: what each function's metafile holds. */
 function metafileOf(metafile, outputPath) {
   const output = metafile.outputs[outputPath];
   const inputs = Object.fromEntries(
@@ -112,6 +113,7 @@ async function buildLambda() {
   const outdirOption = option('--outdir');
   const outdir = outdirOption ? resolve(process.cwd(), outdirOption) : join(root, 'dist', 'lambda');
   await rm(outdir, { recursive: true, force: true });
+  await rm(metafileDir(outdir), { recursive: true, force: true });
   // One build for every function: esbuild parses the shared modules once; each entry is still its own bundle.
   const result = await esbuild.build({
     entryPoints: Object.fromEntries(
@@ -142,10 +144,10 @@ async function buildLambda() {
     const outputPath = Object.keys(result.metafile.outputs).find(
       (path) => resolve(root, path) === bundle,
     );
-    await writeFile(
-      join(outdir, name, 'meta.json'),
-      JSON.stringify(metafileOf(result.metafile, outputPath)),
-    );
+    // Beside the package, not in it: SAM deploys the function's folder as it is.
+    const metafile = metafilePath(outdir, name);
+    await mkdir(dirname(metafile), { recursive: true });
+    await writeFile(metafile, JSON.stringify(metafileOf(result.metafile, outputPath)));
     if (configSource) await cp(configSource.path, join(outdir, name, '.aegis.yaml'));
     else await writeFile(join(outdir, name, '.aegis.yaml'), NO_CONFIG);
     built.push({ name, bytes: (await stat(bundle)).size });

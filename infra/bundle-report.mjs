@@ -5,9 +5,10 @@
 // bundle (the "import" time), then calls its handler once with an API Gateway
 // event for an unknown path, which builds the function's context and app
 // without touching a database (the "first call" time). Medians and minimums
-// are printed; the targets are at most 1 MiB and 150 ms of import.
+// are printed; the targets are at most 1 MiB and 150 ms of import. Each
+// bundle's esbuild metafile (see metafilePath) says what takes its bytes.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -15,6 +16,34 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const SIZE_TARGET_BYTES = 1024 * 1024;
 export const IMPORT_TARGET_MS = 150;
+
+/**
+ * Where `npm run build:lambda` writes a function's esbuild metafile: in a
+ * folder beside the bundles' (dist/lambda-meta/<function>.json for
+ * dist/lambda), so the folder SAM packages holds only what runs.
+ */
+export function metafilePath(bundlesDir, name) {
+  return join(metafileDir(bundlesDir), `${name}.json`);
+}
+
+export function metafileDir(bundlesDir) {
+  return `${bundlesDir}-meta`;
+}
+
+/** What takes a bundle's bytes, from its metafile: the largest packages (or project folders), biggest first. */
+function largestParts(metafile, count = 3) {
+  const sizes = new Map();
+  for (const output of Object.values(metafile.outputs))
+    for (const [input, { bytesInOutput }] of Object.entries(output.inputs)) {
+      const part =
+        /^node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input)?.[1] ?? input.split('/')[0] ?? input;
+      sizes.set(part, (sizes.get(part) ?? 0) + bytesInOutput);
+    }
+  return [...sizes]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, count)
+    .map(([part, bytes]) => ({ part, bytes }));
+}
 
 const PROBE = `
 const bundle = process.argv[1];
@@ -62,9 +91,13 @@ export function measureLambdaBundles({ dir = join(root, 'dist', 'lambda'), runs 
         const samples = Array.from({ length: runs }, () => coldStart(bundle, cwd));
         const imports = samples.map((s) => s.importMs);
         const firstCalls = samples.map((s) => s.firstCallMs);
+        const metafile = metafilePath(dir, entry.name);
         return {
           name: entry.name,
           bytes: statSync(bundle).size,
+          largest: existsSync(metafile)
+            ? largestParts(JSON.parse(readFileSync(metafile, 'utf8')))
+            : null,
           importMs: { median: median(imports), min: Math.min(...imports) },
           firstCallMs: { median: median(firstCalls), min: Math.min(...firstCalls) },
         };
@@ -99,6 +132,10 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
       console.log(
         `${r.name.padEnd(10)} ${size}   ${ms(r.importMs.median)} / ${ms(r.importMs.min)}        ${ms(r.firstCallMs.median)} / ${ms(r.firstCallMs.min)}${flags.length > 0 ? `   ${flags.join(', ')}` : ''}`,
       );
+      if (r.largest)
+        console.log(
+          `           largest: ${r.largest.map((p) => `${p.part} ${(p.bytes / 1024).toFixed(0)} KiB`).join(', ')}`,
+        );
     }
     console.log(
       `targets: at most ${SIZE_TARGET_BYTES / 1024} KiB and ${IMPORT_TARGET_MS} ms of import (median of fresh processes on this machine)`,

@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Webhook } from 'standardwebhooks';
@@ -16,6 +17,7 @@ import {
   buildBundles,
   type Invocation,
   invokeBundle,
+  ROOT,
   removeBundles,
 } from './test-support/bundles.ts';
 import { type HranaServer, startHranaServer } from './test-support/hrana-server.ts';
@@ -70,13 +72,14 @@ afterAll(() => {
 });
 
 describe('npm run build:lambda', () => {
-  it('builds one minified ESM bundle per functions/ folder, with its source map, metafile and config', () => {
+  it('builds one minified ESM bundle per function of the registry, with its source map and config', () => {
     for (const name of FUNCTION_NAMES) {
       // Prepare
       const dir = join(outdir, name);
       // Act
       const code = readFileSync(join(dir, 'index.mjs'), 'utf8');
-      // Assess
+      // Assess: the folder SAM packages holds what runs, and nothing else
+      expect(readdirSync(dir).sort()).toEqual(['.aegis.yaml', 'index.mjs', 'index.mjs.map']);
       expect(code).toMatch(
         /export\s*\{[^}]*\bhandler\b[^}]*\}\s*;?\s*\n\/\/# sourceMappingURL=index\.mjs\.map\s*$/,
       );
@@ -97,7 +100,7 @@ describe('npm run build:lambda', () => {
   it('bundles the web libSQL client and nothing native', () => {
     for (const name of FUNCTION_NAMES) {
       // Prepare
-      const meta = JSON.parse(readFileSync(join(outdir, name, 'meta.json'), 'utf8')) as {
+      const meta = JSON.parse(readFileSync(join(`${outdir}-meta`, `${name}.json`), 'utf8')) as {
         inputs: Record<string, unknown>;
       };
       const inputs = Object.keys(meta.inputs);
@@ -115,6 +118,28 @@ describe('npm run build:lambda', () => {
         /require\(["'](libsql|@libsql\/[a-z0-9-]+-(gnu|musl|msvc))["']\)|from ?["']libsql["']|\.node["']\)/,
       );
     }
+  });
+});
+
+describe('node infra/bundle-report.mjs', () => {
+  it("reports each bundle's size and what takes it, from the metafile beside the package", () => {
+    // Act
+    const report = JSON.parse(
+      execFileSync(
+        process.execPath,
+        ['infra/bundle-report.mjs', '--dir', outdir, '--runs', '1', '--json'],
+        { cwd: ROOT, encoding: 'utf8' },
+      ),
+    ) as { name: string; bytes: number; largest: { part: string; bytes: number }[] | null }[];
+    // Assess
+    expect(report.map((r) => r.name)).toEqual([...FUNCTION_NAMES].sort());
+    for (const bundle of report) {
+      expect(bundle.largest, bundle.name).toHaveLength(3);
+      const [first, second] = bundle.largest ?? [];
+      expect(first?.bytes).toBeGreaterThanOrEqual(second?.bytes ?? 0);
+      expect(first?.bytes).toBeLessThan(bundle.bytes);
+    }
+    expect(report[0]?.largest?.map((p) => p.part)).toContain('zod');
   });
 });
 

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '#shared/config/issues.ts';
 import { errorMessage, HttpError, UserFacingError } from '#shared/errors.ts';
+import { checkLogSettings } from '#shared/logger.ts';
 import { PACKAGE_VERSION } from '#shared/version.ts';
 import { registerConfig } from './commands/config.ts';
 import { registerHealthcheck } from './commands/healthcheck.ts';
@@ -38,6 +39,8 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     .helpOption('-h, --help', 'show help for a command')
     .showHelpAfterError('(run with --help for usage)');
   program.addHelpText('after', '\nRun `aegis <command> --help` for the options of a command.');
+  // A mistyped LOG_LEVEL or LOG_FORMAT stops every command, also those that log nothing yet.
+  program.hook('preAction', () => checkLogSettings(io.env));
   registerServe(program, io, setExit);
   registerRun(program, io, setExit);
   registerRuns(program, io, setExit);

@@ -11,6 +11,7 @@ export const ENV = {
   dbUrl: 'AEGIS_DB_URL',
   dbAuthToken: 'AEGIS_DB_AUTH_TOKEN',
   logLevel: 'LOG_LEVEL',
+  logFormat: 'LOG_FORMAT',
   /** How many runs one host executes at once (0: none, the API only). */
   runWorkers: 'AEGIS_RUN_WORKERS',
   /** Seconds a run's lease lasts before another process may reclaim it. */

@@ -31,8 +31,11 @@ export function buildBundles(config: string): string {
   return outdir;
 }
 
+/** Removes the bundles and their metafiles (which the build writes to `<outdir>-meta`). */
 export function removeBundles(outdir: string | undefined): void {
-  if (outdir) rmSync(outdir, { recursive: true, force: true });
+  if (!outdir) return;
+  rmSync(outdir, { recursive: true, force: true });
+  rmSync(`${outdir}-meta`, { recursive: true, force: true });
 }
 
 export type CallResult = { ok: true; value: unknown } | { ok: false; error: string };

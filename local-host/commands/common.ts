@@ -20,6 +20,24 @@ export function printWarnings(
     );
 }
 
+/**
+ * For the commands that read no configuration (healthcheck, demo-services):
+ * they take `--config` like every other command, so that a wrapper or alias
+ * that always passes it keeps working, and say that it changes nothing.
+ */
+export function noteConfigIgnored(io: CliIO, command: string, options: ConfigOption): void {
+  if (options.config !== undefined)
+    io.stderr.write(
+      `note: ${command} reads no configuration; --config ${options.config} is ignored\n`,
+    );
+}
+
+/** The `--config` option of a command that reads no configuration. */
+export const IGNORED_CONFIG_OPTION = [
+  '--config <file>',
+  'accepted like every command, and ignored: this command reads no configuration',
+] as const;
+
 /** Loads the configuration for a command and prints its warnings on stderr. */
 export function loadForCommand(
   io: CliIO,
@@ -32,12 +50,20 @@ export function loadForCommand(
 }
 
 /**
- * JSON log lines go to stderr for every command but `serve`, so stdout stays
- * the command's answer; they default to WARN there, as a terminal user reads
- * the command's own lines, not its logs.
+ * Log lines go to stderr for every command but `serve`, so stdout stays the
+ * command's answer; they default to WARN there, as a terminal user reads the
+ * command's own lines, not its logs. LOG_LEVEL and LOG_FORMAT override; an
+ * unknown value of either is a UserFacingError.
  */
-export function commandLogger(io: CliIO): Logger {
-  return createLogger({ destination: io.stderr, level: readEnv(io.env, ENV.logLevel) ?? 'WARN' });
+export function commandLogger(
+  io: CliIO,
+  { destination = io.stderr, defaultLevel = 'WARN' } = {},
+): Logger {
+  return createLogger({
+    destination,
+    level: readEnv(io.env, ENV.logLevel) ?? defaultLevel,
+    format: readEnv(io.env, ENV.logFormat),
+  });
 }
 
 export function commandContext(

@@ -172,6 +172,34 @@ describe('aegis config validate', () => {
     expect(result.stdout).toContain('Valid: 0 services, 0 workflows, 0 webhooks.\n');
   });
 
+  it('warns about an api_key_env whose variable is unset, and about an empty file, and stays valid', async () => {
+    // Prepare
+    const keyed = writeConfig(
+      'services:\n  qaagent: { name: QA, url: "http://localhost:8080", api_key_env: QAAGENT_API_KEY }\n',
+    );
+    const empty = writeConfig('# to be written\n');
+
+    // Act
+    const unset = await aegis(['config', 'validate'], { cwd: dirname(keyed) });
+    const set = await aegis(['config', 'validate'], {
+      cwd: dirname(keyed),
+      env: { QAAGENT_API_KEY: 'k' },
+    });
+    const nothing = await aegis(['config', 'validate'], { cwd: dirname(empty) });
+
+    // Assess
+    expect(unset.code).toBe(0);
+    expect(unset.stdout).toContain(
+      `  ! warning: ${keyed}:2:67: services.qaagent.api_key_env: QAAGENT_API_KEY is not set: requests to qaagent carry no X-API-Key\n`,
+    );
+    expect(set.stdout).not.toContain('warning');
+    expect(nothing.code).toBe(0);
+    expect(nothing.stdout).toContain(
+      `  ! warning: ${empty}: the file is empty (nothing but comments or blank lines): Aegis runs on the built-in defaults, with no services, workflows or webhooks\n`,
+    );
+    expect(nothing.stdout).toContain('Valid: 0 services, 0 workflows, 0 webhooks.\n');
+  });
+
   describe.each([
     { how: '--path', args: (file: string) => ['--path', file], env: {} },
     { how: '--config', args: (file: string) => ['--config', file], env: {} },

@@ -34,7 +34,7 @@ function fileOption(
 export function validateCommand(io: CliIO, options: PathOptions): number {
   const location = locateConfig({ ...fileOption(options, io.cwd), env: io.env, cwd: io.cwd });
   if (location.path === null) throw new UserFacingError(describeSearch(location));
-  const report = analyzeConfig(readConfigText(location.path), io.env);
+  const report = analyzeConfig(readConfigText(location.path), io.env, { checkKeyVariables: true });
   const paint = paintFor(io.stdout, io.env);
   io.stdout.write(`Validating ${location.path}\n`);
   const yamlFailed = report.errors.some((e) => e.check === 'yaml');

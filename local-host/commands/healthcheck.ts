@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { send } from '#shared/http-client.ts';
 import { describeTransportError } from '#shared/services/http.ts';
 import { type CliIO, EXIT } from '../io.ts';
+import { type ConfigOption, IGNORED_CONFIG_OPTION, noteConfigIgnored } from './common.ts';
 
 export const DEFAULT_HEALTH_URL = 'http://127.0.0.1:8000/health';
 const TIMEOUT_MS = 5_000;
@@ -33,5 +34,9 @@ export function registerHealthcheck(
       "exit 0 when the host's health endpoint answers 200, 1 otherwise (for container health checks)",
     )
     .option('--url <url>', 'the full URL of the health endpoint', DEFAULT_HEALTH_URL)
-    .action(async (options: { url: string }) => setExit(await healthcheckCommand(io, options.url)));
+    .option(...IGNORED_CONFIG_OPTION)
+    .action(async (options: { url: string } & ConfigOption) => {
+      noteConfigIgnored(io, 'healthcheck', options);
+      setExit(await healthcheckCommand(io, options.url));
+    });
 }

@@ -1,12 +1,10 @@
 import { setFlagsFromString } from 'node:v8';
 import type { Command } from 'commander';
 import { AegisContext } from '#shared/context.ts';
-import { ENV, readEnv } from '#shared/env.ts';
 import { UserFacingError } from '#shared/errors.ts';
-import { createLogger } from '#shared/logger.ts';
 import { startHost } from '../host/start-host.ts';
 import { type CliIO, EXIT } from '../io.ts';
-import { type ConfigOption, loadForCommand } from './common.ts';
+import { type ConfigOption, commandLogger, loadForCommand } from './common.ts';
 
 interface ServeOptions extends ConfigOption {
   host: string;
@@ -40,7 +38,7 @@ export async function serveCommand(
   const port = parsePort(options.port);
   const loaded = loadForCommand(io, options.config, true);
   preferSmallHeap();
-  const logger = createLogger({ destination: io.stdout, level: readEnv(io.env, ENV.logLevel) });
+  const logger = commandLogger(io, { destination: io.stdout, defaultLevel: 'INFO' });
   const context = new AegisContext({
     config: loaded.config,
     configSource: loaded.source,
@@ -97,7 +95,8 @@ export function registerServe(program: Command, io: CliIO, setExit: (code: numbe
     .addHelpText(
       'after',
       `
-Logs are JSON lines on stdout (LOG_LEVEL sets the level). The history is the
+Logs go to stdout: JSON lines, or readable ones on a terminal (LOG_LEVEL sets
+the level, LOG_FORMAT=json|pretty the format). The history is the
 libSQL file at history_db_path, or $AEGIS_DB_PATH, or the server at $AEGIS_DB_URL.
 SIGTERM or SIGINT stops it gracefully (exit 0).`,
     )

@@ -1,5 +1,6 @@
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_DEMO_WEBHOOK_SECRET } from './start.ts';
 import { call, startForTest } from './test-client.ts';
 
 const FAILURES = [
@@ -16,15 +17,19 @@ const EVENT = {
 };
 
 /** Headers and body as Aegis sends a delivery, signed with the reference Standard Webhooks library. */
-function signedDelivery(secret: string, sentAt = new Date()) {
-  const body = JSON.stringify(EVENT);
+function signedDelivery(
+  secret: string,
+  sentAt = new Date(),
+  { id = 'msg_1', body = JSON.stringify(EVENT), headers = {} as Record<string, string> } = {},
+) {
   const signer = new Webhook(new TextEncoder().encode(secret), { format: 'raw' });
   return {
     raw: body,
     headers: {
-      'webhook-id': 'msg_1',
+      'webhook-id': id,
       'webhook-timestamp': String(Math.floor(sentAt.getTime() / 1000)),
-      'webhook-signature': signer.sign('msg_1', sentAt, body),
+      'webhook-signature': signer.sign(id, sentAt, body),
+      ...headers,
     },
   };
 }
@@ -150,51 +155,72 @@ describe('demo bug tracker: reports', () => {
 describe('demo bug tracker: webhook receiver', () => {
   it('records deliveries and lists them newest first', async () => {
     const { webhookUrl } = await startForTest();
-    const first = await call(webhookUrl, 'POST', '', {
-      body: { ...EVENT, event_type: 'workflow.started' },
-      headers: {
-        'webhook-id': 'msg_1',
-        'webhook-timestamp': '1700000000',
-        'user-agent': 'Aegis/0.1.0',
-      },
-    });
+    const sentAt = new Date();
+    const first = await call(
+      webhookUrl,
+      'POST',
+      '',
+      signedDelivery(DEFAULT_DEMO_WEBHOOK_SECRET, sentAt, {
+        body: JSON.stringify({ ...EVENT, event_type: 'workflow.started' }),
+        headers: { 'user-agent': 'Aegis/0.1.0' },
+      }),
+    );
     expect(first.status).toBe(200);
     expect(first.json).toEqual({
       received: {
         received_at: expect.any(String),
         webhook_id: 'msg_1',
-        webhook_timestamp: '1700000000',
+        webhook_timestamp: String(Math.floor(sentAt.getTime() / 1000)),
         event_type: 'workflow.started',
         workflow_name: 'full_pipeline',
         run_id: 'run-1',
-        signature: 'unsigned',
+        signature: 'verified',
         user_agent: 'Aegis/0.1.0',
         data: { success: true },
       },
     });
-    await call(webhookUrl, 'POST', '', {
-      body: EVENT,
-      headers: { 'webhook-id': 'msg_2', 'webhook-signature': 'v1,abc' },
-    });
+    await call(
+      webhookUrl,
+      'POST',
+      '',
+      signedDelivery(DEFAULT_DEMO_WEBHOOK_SECRET, new Date(), { id: 'msg_2' }),
+    );
     const listed = await call(webhookUrl, 'GET', '');
     expect(listed.json).toMatchObject({
       count: 2,
       deliveries: [
-        { webhook_id: 'msg_2', event_type: 'workflow.completed', signature: 'not checked' },
+        { webhook_id: 'msg_2', event_type: 'workflow.completed', signature: 'verified' },
         { webhook_id: 'msg_1', event_type: 'workflow.started' },
       ],
     });
   });
 
+  it('verifies with the demo secret when AEGIS_DEMO_WEBHOOK_SECRET is unset, refusing the unsigned', async () => {
+    const { webhookUrl } = await startForTest();
+    const unsigned = await call(webhookUrl, 'POST', '', { body: EVENT });
+    const otherKey = await call(webhookUrl, 'POST', '', signedDelivery('whsec_other'));
+    expect(unsigned).toMatchObject({
+      status: 401,
+      json: {
+        message: 'webhook rejected: missing webhook-id, webhook-timestamp or webhook-signature',
+      },
+    });
+    expect(otherKey.status).toBe(401);
+    expect((await call(webhookUrl, 'GET', '')).json).toMatchObject({ count: 0 });
+  });
+
   it('needs no API key to receive, since Aegis signs webhooks instead', async () => {
     const { webhookUrl } = await startForTest({ BUGALIZER_API_KEY: 'bug-secret' });
-    expect((await call(webhookUrl, 'POST', '', { body: EVENT })).status).toBe(200);
+    const delivery = signedDelivery(DEFAULT_DEMO_WEBHOOK_SECRET);
+    expect((await call(webhookUrl, 'POST', '', delivery)).status).toBe(200);
   });
 
   it('answers a body without an event type, or not JSON, with 400', async () => {
     const { webhookUrl } = await startForTest();
-    expect((await call(webhookUrl, 'POST', '', { body: { run_id: 'x' } })).status).toBe(400);
-    expect((await call(webhookUrl, 'POST', '', { raw: '{' })).status).toBe(400);
+    const signed = (body: string) =>
+      signedDelivery(DEFAULT_DEMO_WEBHOOK_SECRET, new Date(), { body });
+    expect((await call(webhookUrl, 'POST', '', signed('{"run_id":"x"}'))).status).toBe(400);
+    expect((await call(webhookUrl, 'POST', '', signed('{'))).status).toBe(400);
     expect((await call(webhookUrl, 'GET', '')).json).toMatchObject({ count: 0 });
   });
 

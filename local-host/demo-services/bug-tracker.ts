@@ -43,9 +43,8 @@ export function bugTrackerService({ apiKey, reports, webhooks }: BugTrackerOptio
       {
         method: 'POST',
         path: '/api/v1/webhooks',
-        description: webhooks.verifiesSignatures
-          ? 'receive an Aegis webhook delivery; its signature must verify (AEGIS_DEMO_WEBHOOK_SECRET)'
-          : 'receive an Aegis webhook delivery',
+        description:
+          'receive an Aegis webhook delivery; its signature must verify (AEGIS_DEMO_WEBHOOK_SECRET, default aegis-demo-secret)',
         // Aegis sends webhooks without X-API-Key: a webhook is authenticated by its signature.
         access: 'open',
         handle: (request) => ({ status: 200, body: { received: webhooks.receive(request) } }),

@@ -51,7 +51,9 @@ describe('aegis demo-services', () => {
     await expect.poll(() => io.out()).toContain('Press Ctrl-C to stop.');
     const qaAgentUrl = urlAfter('QA agent', io.out());
     const bugTrackerUrl = urlAfter('bug tracker', io.out());
-    expect(io.out()).toContain(`webhooks     ${bugTrackerUrl}/api/v1/webhooks`);
+    expect(io.out()).toContain(
+      `webhooks     ${bugTrackerUrl}/api/v1/webhooks  (signatures verified with the demo secret "aegis-demo-secret")`,
+    );
     expect(io.out()).toContain('aegis run full_pipeline --config examples/demo.aegis.yaml');
     expect(io.out()).toContain('copy it and change its URLs');
 

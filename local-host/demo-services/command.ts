@@ -1,11 +1,13 @@
 import type { Command } from 'commander';
 import { type Environment, readEnv } from '#shared/env.ts';
 import { UserFacingError } from '#shared/errors.ts';
+import { type ConfigOption, IGNORED_CONFIG_OPTION, noteConfigIgnored } from '../commands/common.ts';
 import { type CliIO, EXIT } from '../io.ts';
 import {
   BUG_TRACKER_PORT_OFFSET,
   DEFAULT_DEMO_HOST,
   DEFAULT_DEMO_PORT,
+  DEFAULT_DEMO_WEBHOOK_SECRET,
   DEMO_ENV,
   DemoListenError,
   type DemoServices,
@@ -39,7 +41,8 @@ webhook deliveries are kept in memory until the command stops.
 Environment:
   ${DEMO_ENV.qaAgentApiKey}            when set, the QA agent's /api routes need it as X-API-Key
   ${DEMO_ENV.bugTrackerApiKey}          the same for the bug tracker
-  ${DEMO_ENV.webhookSecret}  when set, webhooks must carry a valid signature made with it
+  ${DEMO_ENV.webhookSecret}  the secret webhooks must be signed with (default
+                             ${DEFAULT_DEMO_WEBHOOK_SECRET}, as in ${EXAMPLE_CONFIG})
 
 Runs until Ctrl-C (SIGINT) or SIGTERM, then exits 0.`;
 
@@ -56,13 +59,15 @@ export function registerDemoServices(
     .option('--host <host>', 'address to listen on', DEFAULT_DEMO_HOST)
     .option(
       '--port <port>',
-      `QA agent port; the bug tracker uses port + ${BUG_TRACKER_PORT_OFFSET}`,
+      `QA agent port; bug tracker on port + ${BUG_TRACKER_PORT_OFFSET}`,
       String(DEFAULT_DEMO_PORT),
     )
+    .option(...IGNORED_CONFIG_OPTION)
     .addHelpText('after', HELP)
-    .action(async (options: DemoServicesCommandOptions) =>
-      setExit(await demoServicesCommand(io, options)),
-    );
+    .action(async (options: DemoServicesCommandOptions & ConfigOption) => {
+      noteConfigIgnored(io, 'demo-services', options);
+      setExit(await demoServicesCommand(io, options));
+    });
 }
 
 /** Serves until a shutdown is requested; resolves (0) once both servers have stopped. */
@@ -128,7 +133,7 @@ function banner(services: DemoServices, host: string, port: number, env: Environ
     readEnv(env, name) === undefined ? '' : ` -H "X-API-Key: $${name}"`;
   const signing =
     readEnv(env, DEMO_ENV.webhookSecret) === undefined
-      ? 'signatures not checked'
+      ? `signatures verified with the demo secret "${DEFAULT_DEMO_WEBHOOK_SECRET}"`
       : `signatures verified with $${DEMO_ENV.webhookSecret}`;
   const lines = [
     'Aegis demo services (simulated; state is in memory and resets on restart)',

@@ -6,6 +6,7 @@ import { AegisContext } from '#shared/context.ts';
 import { checkAllServices } from '#shared/services/health.ts';
 import { drainDue } from '#shared/webhooks/drain.ts';
 import { captureLogger, tempDir } from '#test/support/temp.ts';
+import { DEFAULT_DEMO_WEBHOOK_SECRET } from './start.ts';
 import { call, startForTest } from './test-client.ts';
 
 const EXAMPLES = join(import.meta.dirname, '..', '..', 'examples');
@@ -18,12 +19,15 @@ const SHARED_ENV = {
 };
 
 /** examples/demo.aegis.yaml, pointed at services on ephemeral ports, with its history in a temp dir. */
-async function demoContext(urls: { qaAgentUrl: string; bugTrackerUrl: string }) {
+async function demoContext(
+  urls: { qaAgentUrl: string; bugTrackerUrl: string },
+  shared: Record<string, string> = SHARED_ENV,
+) {
   const text = readFileSync(join(EXAMPLES, 'demo.aegis.yaml'), 'utf8')
     .replaceAll('http://localhost:8080', urls.qaAgentUrl)
     .replaceAll('http://localhost:8090', urls.bugTrackerUrl);
   const dir = tempDir();
-  const env = { ...SHARED_ENV, AEGIS_DB_PATH: join(dir, 'history.db') };
+  const env = { ...shared, AEGIS_DB_PATH: join(dir, 'history.db') };
   const loaded = parseConfig(text, join(dir, 'demo.aegis.yaml'), env, dir);
   const { logger } = captureLogger('WARN');
   const context = new AegisContext({
@@ -78,39 +82,45 @@ describe('Aegis against the demo services', () => {
     expect(services.log.filter((line) => line.includes(' 401 '))).toEqual([]);
   });
 
-  it("delivers the run's signed webhooks to the demo receiver", async () => {
-    const services = await startForTest(SHARED_ENV);
-    const context = await demoContext(services);
-    const result = await context.runWorkflow('full_pipeline');
+  it.each([
+    ['a secret both shells set', SHARED_ENV],
+    ['no variable set at all: the demo default on both sides', {}],
+  ])(
+    "delivers the run's signed webhooks, verified by the demo receiver, with %s",
+    async (_, env) => {
+      const services = await startForTest(env);
+      const context = await demoContext(services, env);
+      const result = await context.runWorkflow('full_pipeline');
 
-    const { outbox } = await context.stores();
-    const sent = await drainDue({
-      outbox,
-      webhooks: context.config.webhooks,
-      logger: context.logger,
-      runId: result.run_id,
-    });
-    expect(sent).toMatchObject({ delivered: 7, failed: 0, retrying: 0 });
-
-    const received = await call(services.webhookUrl, 'GET', '', {
-      headers: { 'x-api-key': SHARED_ENV.BUGALIZER_API_KEY },
-    });
-    const deliveries = (received.json as { deliveries: Record<string, unknown>[] }).deliveries;
-    // Sent concurrently, so they may arrive in any order.
-    expect(deliveries.map((d) => d.event_type).sort()).toEqual([
-      ...Array(5).fill('step.completed'),
-      'workflow.completed',
-      'workflow.started',
-    ]);
-    for (const delivery of deliveries)
-      expect(delivery).toMatchObject({
-        run_id: result.run_id,
-        workflow_name: 'full_pipeline',
-        signature: 'verified',
-        webhook_id: expect.any(String),
-        user_agent: expect.stringMatching(/^Aegis\//),
+      const { outbox } = await context.stores();
+      const sent = await drainDue({
+        outbox,
+        webhooks: context.config.webhooks,
+        logger: context.logger,
+        runId: result.run_id,
       });
-  });
+      expect(sent).toMatchObject({ delivered: 7, failed: 0, retrying: 0 });
+
+      const received = await call(services.webhookUrl, 'GET', '', {
+        headers: 'BUGALIZER_API_KEY' in env ? { 'x-api-key': env.BUGALIZER_API_KEY } : {},
+      });
+      const deliveries = (received.json as { deliveries: Record<string, unknown>[] }).deliveries;
+      // Sent concurrently, so they may arrive in any order.
+      expect(deliveries.map((d) => d.event_type).sort()).toEqual([
+        ...Array(5).fill('step.completed'),
+        'workflow.completed',
+        'workflow.started',
+      ]);
+      for (const delivery of deliveries)
+        expect(delivery).toMatchObject({
+          run_id: result.run_id,
+          workflow_name: 'full_pipeline',
+          signature: 'verified',
+          webhook_id: expect.any(String),
+          user_agent: expect.stringMatching(/^Aegis\//),
+        });
+    },
+  );
 
   it('runs smoke: test and verify side by side, both finding the unreported failures', async () => {
     const services = await startForTest();
@@ -131,6 +141,8 @@ describe('Aegis against the demo services', () => {
     const text = readFileSync(join(EXAMPLES, 'demo.compose.aegis.yaml'), 'utf8');
     const { config, warnings } = parseConfig(text, join(dir, 'x.yaml'), {}, dir);
     expect(warnings).toEqual([]);
+    // The same default secret as the demo services', so the compose demo's webhooks verify too.
+    expect(config.webhooks[0]?.secret).toBe(DEFAULT_DEMO_WEBHOOK_SECRET);
     expect(config.services.qaagent?.url).toBe('http://demo-services:8080');
     expect(config.services.bugalizer?.url).toBe('http://demo-services:8090');
     expect(config.webhooks[0]?.url).toBe('http://demo-services:8090/api/v1/webhooks');

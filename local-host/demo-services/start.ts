@@ -21,11 +21,18 @@ export const DEMO_ENV = {
   webhookSecret: 'AEGIS_DEMO_WEBHOOK_SECRET',
 } as const;
 
+/**
+ * The webhook secret when AEGIS_DEMO_WEBHOOK_SECRET is unset: the demo
+ * configs default to the same, so their webhooks arrive signed and verified
+ * with no setup. A demo value, known to all: never use it for a real webhook.
+ */
+export const DEFAULT_DEMO_WEBHOOK_SECRET = 'aegis-demo-secret';
+
 export interface DemoServicesOptions {
   host?: string;
   /** The QA agent's port; the bug tracker takes port + 10. 0: both get free ports. */
   port?: number;
-  /** Where the API keys and the webhook secret are read (DEMO_ENV); none when omitted. */
+  /** Where the API keys and the webhook secret are read (DEMO_ENV); no keys and the default secret when omitted. */
   env?: Environment;
   /** Receives one line per request. */
   log?: RequestLog;
@@ -50,7 +57,9 @@ export async function startDemoServices(options: DemoServicesOptions = {}): Prom
   const env = options.env ?? {};
   const log = options.log ?? (() => {});
   const reports = new BugReportStore();
-  const webhooks = new WebhookInbox(readEnv(env, DEMO_ENV.webhookSecret));
+  const webhooks = new WebhookInbox(
+    readEnv(env, DEMO_ENV.webhookSecret) ?? DEFAULT_DEMO_WEBHOOK_SECRET,
+  );
   const qaAgent = createServer(
     serviceListener(
       qaAgentService({

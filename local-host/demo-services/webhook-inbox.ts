@@ -9,8 +9,8 @@ export interface ReceivedWebhook {
   event_type: string;
   workflow_name: string | null;
   run_id: string | null;
-  /** "verified" with a secret configured; without one, "unsigned" or "not checked". */
-  signature: 'verified' | 'unsigned' | 'not checked';
+  /** Always "verified": a delivery whose signature does not verify is refused. */
+  signature: 'verified';
   user_agent: string | null;
   data: Record<string, unknown>;
 }
@@ -21,31 +21,24 @@ const MAX_DELIVERIES = 200;
 /** Webhook deliveries from Aegis, kept in memory so a newcomer can watch them arrive. */
 export class WebhookInbox {
   readonly #received: ReceivedWebhook[] = [];
-  readonly #secret: string | undefined;
+  readonly #secret: string;
   readonly #now: () => Date;
 
-  /** With a secret, deliveries must carry a valid Standard Webhooks signature. */
-  constructor(secret: string | undefined, now: () => Date = () => new Date()) {
+  /** Deliveries must carry a valid Standard Webhooks signature made with `secret`. */
+  constructor(secret: string, now: () => Date = () => new Date()) {
     this.#secret = secret;
     this.#now = now;
   }
 
-  get verifiesSignatures(): boolean {
-    return this.#secret !== undefined;
-  }
-
   receive(request: DemoRequest): ReceivedWebhook {
     const now = this.#now();
-    const signed = typeof request.headers['webhook-signature'] === 'string';
-    if (this.#secret !== undefined) {
-      const check = verifyWebhookSignature(
-        this.#secret,
-        request.headers,
-        request.rawBody,
-        Math.floor(now.getTime() / 1000),
-      );
-      if (!check.ok) throw new UnauthorizedError(`webhook rejected: ${check.reason}`);
-    }
+    const check = verifyWebhookSignature(
+      this.#secret,
+      request.headers,
+      request.rawBody,
+      Math.floor(now.getTime() / 1000),
+    );
+    if (!check.ok) throw new UnauthorizedError(`webhook rejected: ${check.reason}`);
     const body = objectBody(request);
     if (typeof body.event_type !== 'string')
       throw new BadRequestError('webhook body must have an "event_type" string');
@@ -56,7 +49,7 @@ export class WebhookInbox {
       event_type: body.event_type,
       workflow_name: typeof body.workflow_name === 'string' ? body.workflow_name : null,
       run_id: typeof body.run_id === 'string' ? body.run_id : null,
-      signature: this.#secret !== undefined ? 'verified' : signed ? 'not checked' : 'unsigned',
+      signature: 'verified',
       user_agent: header(request, 'user-agent'),
       data: isObject(body.data) ? body.data : {},
     };

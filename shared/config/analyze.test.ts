@@ -30,6 +30,14 @@ describe('analyzeConfig', () => {
       // Assess
       expect(report.errors).toEqual([]);
       expect(report.config).toMatchObject({ services: {}, workflows: {}, webhooks: [] });
+      expect(show(report.warnings)).toEqual([
+        '-:- : the file is empty (nothing but comments or blank lines): Aegis runs on the built-in defaults, with no services, workflows or webhooks',
+      ]);
+    });
+
+    it('does not call a file empty that says `{}` or sets one key', () => {
+      expect(analyzeConfig('{}\n', {}).warnings).toEqual([]);
+      expect(analyzeConfig('# one key\nevent_log_size: 5\n', {}).warnings).toEqual([]);
     });
 
     describe.each([
@@ -419,6 +427,41 @@ webhooks:
 
       // Assess
       expect(report.errors).toEqual([]);
+    });
+  });
+
+  describe('api_key_env variables', () => {
+    const KEYED = `services:
+  qaagent:
+    name: QA Agent
+    url: http://localhost:8080
+    api_key_env: QAAGENT_API_KEY
+  bugalizer:
+    name: Bugalizer
+    url: http://localhost:8090
+    api_key_env: BUGALIZER_API_KEY
+  plain:
+    name: No key
+    url: http://localhost:8070
+`;
+
+    it('warns, when asked, about each one that is unset or empty, where it is named', () => {
+      // Act
+      const report = analyzeConfig(KEYED, { BUGALIZER_API_KEY: '' }, { checkKeyVariables: true });
+
+      // Assess
+      expect(report.errors).toEqual([]);
+      expect(report.warnings.map((w) => w.check)).toEqual(['variables', 'variables']);
+      expect(show(report.warnings)).toEqual([
+        '5:18 services.qaagent.api_key_env: QAAGENT_API_KEY is not set: requests to qaagent carry no X-API-Key',
+        '9:18 services.bugalizer.api_key_env: BUGALIZER_API_KEY is empty: requests to bugalizer carry no X-API-Key',
+      ]);
+    });
+
+    it('is quiet when they are set, and unless asked (a run says it in a 401 instead)', () => {
+      const env = { QAAGENT_API_KEY: 'k1', BUGALIZER_API_KEY: 'k2' };
+      expect(analyzeConfig(KEYED, env, { checkKeyVariables: true }).warnings).toEqual([]);
+      expect(analyzeConfig(KEYED, {}).warnings).toEqual([]);
     });
   });
 

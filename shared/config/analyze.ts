@@ -24,6 +24,14 @@ export interface ConfigReport {
   warnings: ConfigIssue[];
 }
 
+export interface AnalyzeOptions {
+  /**
+   * Also warn about each `api_key_env` that names an unset or empty variable:
+   * `config validate` does; a run says it where it matters, in a 401's error.
+   */
+  checkKeyVariables?: boolean;
+}
+
 type Locate = (
   path: readonly PathSegment[],
   options?: { key?: boolean },
@@ -34,7 +42,11 @@ type Locate = (
  * errors at once (never throws): YAML syntax, interpolation, schema, step
  * types and conditions, URLs, step services, webhooks.
  */
-export function analyzeConfig(text: string, env: Environment): ConfigReport {
+export function analyzeConfig(
+  text: string,
+  env: Environment,
+  options: AnalyzeOptions = {},
+): ConfigReport {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, {
     lineCounter,
@@ -65,6 +77,7 @@ export function analyzeConfig(text: string, env: Environment): ConfigReport {
     });
   const raw = errors.length === 0 ? toPlain(doc, at, errors) : undefined;
   if (errors.length > 0) return { config: null, errors, warnings };
+  warnings.push(...checkEmptyDocument(doc));
 
   const locate = locator(doc, lineCounter);
   const referenced = new Set<string>();
@@ -92,6 +105,7 @@ export function analyzeConfig(text: string, env: Environment): ConfigReport {
 
   if (errors.length > 0 || !parsed.success) return { config: null, errors, warnings };
   const config = parsed.data;
+  if (options.checkKeyVariables) warnings.push(...checkKeyVariables(config, env, locate));
   if (config.auth.api_key === '' && referenced.has('auth.api_key')) {
     warnings.push({
       check: 'variables',
@@ -301,6 +315,37 @@ function checkWebhooks(
     });
   });
   return { errors, warnings };
+}
+
+/** A file with nothing but comments and blank lines is valid, but almost never what was meant. */
+function checkEmptyDocument(doc: Document): ConfigIssue[] {
+  const contents = doc.contents;
+  if (contents !== null && !(isScalar(contents) && contents.value === null)) return [];
+  return [
+    {
+      check: 'yaml',
+      path: '',
+      message:
+        'the file is empty (nothing but comments or blank lines): Aegis runs on the built-in defaults, with no services, workflows or webhooks',
+    },
+  ];
+}
+
+/** An `api_key_env` whose variable is unset or empty sends no X-API-Key: a service that wants one answers 401. */
+function checkKeyVariables(config: AegisConfig, env: Environment, locate: Locate): ConfigIssue[] {
+  return Object.entries(config.services).flatMap(([key, service]) => {
+    const name = service.api_key_env;
+    if (!name || (env[name] ?? '') !== '') return [];
+    const path = ['services', key, 'api_key_env'];
+    return [
+      {
+        check: 'variables',
+        path: formatPath(path),
+        message: `${name} is ${env[name] === undefined ? 'not set' : 'empty'}: requests to ${key} carry no X-API-Key`,
+        ...locate(path),
+      },
+    ];
+  });
 }
 
 /** Maps a key path to the line and column of its node (or of its key, or of the nearest parent that exists). */

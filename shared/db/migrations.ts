@@ -114,6 +114,19 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
       created_at INTEGER NOT NULL
     ) WITHOUT ROWID`,
   ],
+  // 4: the webhook attempt log: every attempt's outcome, also one a redelivery overtook
+  [
+    `CREATE TABLE webhook_attempts (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      delivery_id INTEGER NOT NULL,
+      attempt INTEGER NOT NULL,
+      at TEXT NOT NULL,
+      status_code INTEGER,
+      error TEXT,
+      outcome TEXT NOT NULL CHECK (outcome IN ('delivered', 'retry', 'failed'))
+    )`,
+    'CREATE INDEX webhook_attempts_by_delivery ON webhook_attempts (delivery_id, id)',
+  ],
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -1,4 +1,8 @@
+import { execFileSync } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { type Client, createClient } from '@libsql/client';
 import { describe, expect, it, onTestFinished } from 'vitest';
@@ -8,9 +12,11 @@ import { HistoryStore } from '#shared/history/history-store.ts';
 import { RunQueue } from '#shared/runs/run-queue.ts';
 import { WebhookOutbox } from '#shared/webhooks/outbox.ts';
 import type { RunResult } from '#shared/workflow/types.ts';
+import { stubForTest } from '#test/support/stub-service.ts';
 import { tempDir } from '#test/support/temp.ts';
+import { startHranaServer } from '../../infra/test-support/hrana-server.ts';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.ts';
-import { migrate, openDatabase } from './open.ts';
+import { DEFAULT_BUSY_TIMEOUT_MS, migrate, openDatabase } from './open.ts';
 import { type DatabaseTarget, fileUrl, resolveDatabaseTarget } from './target.ts';
 
 function fileTarget(path: string): DatabaseTarget {
@@ -98,6 +104,7 @@ describe('openDatabase: schema', () => {
       'idempotency_keys',
       'run_steps',
       'runs',
+      'webhook_attempts',
       'webhook_deliveries',
     ]);
     // One row per migration applied.
@@ -106,10 +113,11 @@ describe('openDatabase: schema', () => {
   });
 
   it('turns WAL on for a file, with a busy timeout for other processes', async () => {
-    const db = await open(join(tempDir(), 'h.db'));
+    const db = await openDatabase(fileTarget(join(tempDir(), 'h.db')), { busyTimeoutMs: 1234 });
+    onTestFinished(() => db.close());
 
     expect((await db.execute('PRAGMA journal_mode')).rows[0]?.journal_mode).toBe('wal');
-    expect((await db.execute('PRAGMA busy_timeout')).rows[0]?.timeout).toBe(5000);
+    expect((await db.execute('PRAGMA busy_timeout')).rows[0]?.timeout).toBe(1234);
     expect((await db.execute('PRAGMA synchronous')).rows[0]?.synchronous).toBe(1); // NORMAL
   });
 
@@ -291,21 +299,54 @@ describe('openDatabase: a path that cannot be used fails at open, in one line na
     },
   );
 
-  it('when another process holds the write lock for longer than the 5 s busy timeout', async () => {
+  it('when another process holds the write lock for longer than the busy timeout', async () => {
     const path = join(tempDir(), 'h.db');
     (await openDatabase(fileTarget(path))).close();
     const other = await rawClient(path).transaction('write'); // holds the lock until rolled back
     try {
       const started = performance.now();
-      const error = await openFailure(fileTarget(path), path);
+      const error = await rejection(openDatabase(fileTarget(path), { busyTimeoutMs: 300 }));
 
       expect(error.message).toBe(
-        `cannot open the history database at ${path}: another process held the database locked for over 5s`,
+        `cannot open the history database at ${path}: another process held the database locked for over 0.3s`,
       );
-      expect(performance.now() - started).toBeGreaterThan(4500); // it waited rather than failing at once
+      expect(performance.now() - started).toBeGreaterThan(250); // it waited rather than failing at once
     } finally {
       await other.rollback();
     }
+  });
+
+  it('waits 5 s for a lock unless told otherwise', async () => {
+    const db = await open(join(tempDir(), 'h.db'));
+
+    expect((await db.execute('PRAGMA busy_timeout')).rows[0]?.timeout).toBe(
+      DEFAULT_BUSY_TIMEOUT_MS,
+    );
+    expect(DEFAULT_BUSY_TIMEOUT_MS).toBe(5000);
+  });
+
+  it.skipIf(!existsSync('/dev/null'))(
+    'when the path is a device (/dev/null), at once and without blaming a lock',
+    async () => {
+      const started = performance.now();
+      const error = await openFailure(fileTarget('/dev/null'), '/dev/null');
+
+      expect(error.message).toBe(
+        'cannot open the history database at /dev/null: it is a character device, not a regular file, so it cannot be a database file',
+      );
+      expect(performance.now() - started).toBeLessThan(500);
+    },
+  );
+
+  it.skipIf(process.platform === 'win32')('when the path is a named pipe (FIFO)', async () => {
+    const path = join(tempDir(), 'pipe.db');
+    execFileSync('mkfifo', [path]);
+
+    const error = await openFailure(fileTarget(path), path);
+
+    expect(error.message).toBe(
+      `cannot open the history database at ${path}: it is a named pipe (FIFO), not a regular file, so it cannot be a database file`,
+    );
   });
 
   it('when the file is not a database, which is left as it was', async () => {
@@ -346,14 +387,138 @@ describe('openDatabase: a path that cannot be used fails at open, in one line na
     );
     expect(error.message).not.toContain('\n');
   });
+});
 
-  it('when a libSQL server does not answer, naming it without its token', async () => {
-    const target = resolveDatabaseTarget('x', {
-      AEGIS_DB_URL: 'http://127.0.0.1:9/db?authToken=secret-token',
+describe('openDatabase: a libSQL server (AEGIS_DB_URL) that cannot be used names it and the cause', () => {
+  /** A port nothing listens on. */
+  async function closedPort(): Promise<number> {
+    const server = createServer().listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as AddressInfo;
+    await new Promise((resolve) => server.close(resolve));
+    return port;
+  }
+
+  const remote = (url: string, token?: string) =>
+    resolveDatabaseTarget('x', {
+      AEGIS_DB_URL: url,
+      ...(token === undefined ? {} : { AEGIS_DB_AUTH_TOKEN: token }),
     });
 
-    const error = await openFailure(target, 'http://127.0.0.1:9/db');
+  it('connection refused, without the query of the URL (which may carry a token)', async () => {
+    const port = await closedPort();
+    const target = remote(`http://127.0.0.1:${port}/db?authToken=secret-token`);
 
-    expect(error.message).not.toContain('secret-token');
+    const error = await openFailure(target, `http://127.0.0.1:${port}/db`);
+
+    expect(error.message).toBe(
+      `cannot open the history database at http://127.0.0.1:${port}/db: connection refused`,
+    );
+  });
+
+  it('a URL with a user name and password, which are never shown', async () => {
+    const port = await closedPort();
+    const target = remote(`http://someone:secret-password@127.0.0.1:${port}/db`);
+
+    const error = await openFailure(target, `http://127.0.0.1:${port}/db`);
+
+    expect(error.message).toBe(
+      `cannot open the history database at http://127.0.0.1:${port}/db: the URL holds a user name or password, which a libSQL client cannot send: put the token in AEGIS_DB_AUTH_TOKEN`,
+    );
+    expect(error.message).not.toMatch(/secret-password|someone/);
+  });
+
+  it('connection refused over WebSocket (ws://)', async () => {
+    const port = await closedPort();
+
+    const error = await openFailure(remote(`ws://127.0.0.1:${port}`), `ws://127.0.0.1:${port}`);
+
+    expect(error.message).toMatch(/: connection refused$/);
+  });
+
+  it('a host name that does not resolve', async () => {
+    const error = await openFailure(
+      remote('https://aegis-no-such-host.invalid'),
+      'https://aegis-no-such-host.invalid',
+    );
+
+    expect(error.message).toMatch(
+      /: DNS lookup failed: host "aegis-no-such-host\.invalid" not found$/,
+    );
+  });
+
+  it('TLS that fails: https:// to a server without TLS', async () => {
+    const stub = await stubForTest();
+    const url = stub.url.replace('http:', 'https:');
+
+    const error = await openFailure(remote(url), url);
+
+    expect(error.message).toBe(
+      `cannot open the history database at ${url}: TLS failed: the server does not speak TLS there (for a server without TLS, use http:// or ws://)`,
+    );
+  });
+
+  it('a libSQL server that refuses a missing or wrong AEGIS_DB_AUTH_TOKEN', async () => {
+    const server = await startHranaServer({ authToken: 'the-right-token' });
+    onTestFinished(() => server.close());
+
+    const missing = await openFailure(remote(server.url), server.url);
+    const wrong = await openFailure(remote(server.url, 'a-wrong-token'), server.url);
+    const db = await openDatabase(remote(server.url, 'the-right-token'));
+    db.close();
+
+    expect(missing.message).toBe(
+      `cannot open the history database at ${server.url}: the server refused the connection: AEGIS_DB_AUTH_TOKEN is not set, and this server needs it`,
+    );
+    expect(wrong.message).toBe(
+      `cannot open the history database at ${server.url}: the server refused the connection: AEGIS_DB_AUTH_TOKEN is wrong or has expired`,
+    );
+    expect(wrong.message).not.toContain('a-wrong-token');
+  });
+
+  it.each([
+    [401, 'ws'],
+    [403, 'http'],
+  ] as const)('an HTTP %i from the server (%s) is a token problem', async (status, scheme) => {
+    const stub = await stubForTest();
+    const answer = { status, raw: 'no', headers: { 'content-type': 'text/plain' } };
+    stub.route('POST /v2/pipeline', answer);
+    stub.route('GET /', answer);
+    const url = stub.url.replace('http:', `${scheme}:`);
+
+    const error = await openFailure(remote(url, 'some-token'), url);
+
+    expect(error.message).toBe(
+      `cannot open the history database at ${url}: the server refused the connection (HTTP ${status}): AEGIS_DB_AUTH_TOKEN is wrong or has expired`,
+    );
+  });
+
+  it('a server that is not a libSQL server: a web page, or no such path', async () => {
+    const page = await stubForTest({
+      'POST /v2/pipeline': { raw: '<html>hello</html>', headers: { 'content-type': 'text/html' } },
+    });
+    const nothing = await stubForTest();
+
+    const html = await openFailure(remote(page.url), page.url);
+    const notFound = await openFailure(remote(nothing.url), nothing.url);
+
+    expect(html.message).toBe(
+      `cannot open the history database at ${page.url}: it does not answer as a libSQL server: check AEGIS_DB_URL`,
+    );
+    expect(notFound.message).toBe(
+      `cannot open the history database at ${nothing.url}: it does not answer as a libSQL server (HTTP 404): check AEGIS_DB_URL`,
+    );
+  });
+
+  it('a server error, with its status', async () => {
+    const stub = await stubForTest({
+      'POST /v2/pipeline': { status: 502, raw: '', headers: { 'content-type': 'text/plain' } },
+    });
+
+    const error = await openFailure(remote(stub.url), stub.url);
+
+    expect(error.message).toBe(
+      `cannot open the history database at ${stub.url}: the server answered HTTP 502`,
+    );
   });
 });

@@ -1,39 +1,54 @@
-import { mkdirSync, statSync } from 'node:fs';
+import { mkdirSync, type Stats, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Client, createClient } from '@libsql/client';
 import { errorMessage, ServiceUnavailableError, UserFacingError } from '../errors.ts';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.ts';
+import { describeRemoteFailure, redactUrls } from './remote-failure.ts';
 import { type DatabaseTarget, describeTarget } from './target.ts';
 
 export type { Client } from '@libsql/client';
 
 /** How long a writer waits for another process's lock before giving up (SPEC §4: several processes, one file). */
-const BUSY_TIMEOUT_MS = 5000;
+export const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+
+export interface OpenOptions {
+  /** How long a writer waits for another process's lock on a file (SQLite's busy timeout). */
+  busyTimeoutMs?: number;
+}
 
 /**
  * Opens the history database, upgrades its schema and proves it can be
  * written, so that a bad path fails here with the path in the message rather
  * than at the first run.
  */
-export async function openDatabase(target: DatabaseTarget): Promise<Client> {
+export async function openDatabase(
+  target: DatabaseTarget,
+  { busyTimeoutMs = DEFAULT_BUSY_TIMEOUT_MS }: OpenOptions = {},
+): Promise<Client> {
   const where = describeTarget(target);
+  const fail = (error: unknown) => openError(target, where, error, busyTimeoutMs);
+  if (target.kind === 'file') {
+    const notAFile = describeNonFile(statIfPossible(target.path));
+    // A device or a pipe is no database; SQLite would fail on it late, or wait for a lock.
+    if (notAFile) throw fail(new UserFacingError(notAFile));
+  }
   let client: Client;
   try {
     client =
       target.kind === 'file'
-        ? openFile(target)
+        ? openFile(target, busyTimeoutMs)
         : createClient({
             url: target.url,
             ...(target.authToken ? { authToken: target.authToken } : {}),
           });
   } catch (error) {
-    throw openError(target, where, error);
+    throw fail(error);
   }
   try {
     if (target.kind === 'file') {
       // WAL lets readers and one writer share the file across processes; NORMAL is durable in WAL mode short of power loss.
-      await whileBusy(() => client.execute('PRAGMA journal_mode = WAL'));
+      await whileBusy(() => client.execute('PRAGMA journal_mode = WAL'), busyTimeoutMs);
       await client.execute('PRAGMA synchronous = NORMAL');
     }
     await migrate(client);
@@ -41,9 +56,34 @@ export async function openDatabase(target: DatabaseTarget): Promise<Client> {
     await client.execute('UPDATE aegis_schema SET version = version');
   } catch (error) {
     client.close();
-    throw openError(target, where, error);
+    throw fail(error);
   }
   return client;
+}
+
+/** The path's stats; undefined when it does not exist or cannot be looked at (the open then says why). */
+function statIfPossible(path: string): Stats | undefined {
+  try {
+    return statSync(path, { throwIfNoEntry: false });
+  } catch {
+    return undefined;
+  }
+}
+
+/** What a path that exists but is not a regular file is, in words; undefined for a file or nothing. */
+function describeNonFile(stats: Stats | undefined): string | undefined {
+  if (!stats || stats.isFile()) return undefined;
+  if (stats.isDirectory()) return 'it is a directory, not a file';
+  const kind = stats.isCharacterDevice()
+    ? 'a character device'
+    : stats.isBlockDevice()
+      ? 'a block device'
+      : stats.isFIFO()
+        ? 'a named pipe (FIFO)'
+        : stats.isSocket()
+          ? 'a socket'
+          : 'not a regular file';
+  return `it is ${kind}, not a regular file, so it cannot be a database file`;
 }
 
 /**
@@ -51,8 +91,8 @@ export async function openDatabase(target: DatabaseTarget): Promise<Client> {
  * timeout: switching a new file to WAL while another process does the same
  * fails at once (seen with several `aegis run` starting together).
  */
-async function whileBusy<T>(action: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+async function whileBusy<T>(action: () => Promise<T>, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {
       return await action();
@@ -68,8 +108,11 @@ async function whileBusy<T>(action: () => Promise<T>): Promise<T> {
  * when that fails, so that the web client (Lambda), which refuses any file,
  * says so rather than failing on a directory it could never use.
  */
-function openFile(target: Extract<DatabaseTarget, { kind: 'file' }>): Client {
-  const open = () => createClient({ url: target.url, timeout: BUSY_TIMEOUT_MS, concurrency: 1 });
+function openFile(
+  target: Extract<DatabaseTarget, { kind: 'file' }>,
+  busyTimeoutMs: number,
+): Client {
+  const open = () => createClient({ url: target.url, timeout: busyTimeoutMs, concurrency: 1 });
   try {
     return open();
   } catch (error) {
@@ -98,7 +141,12 @@ function ensureDirectory(dir: string): void {
   }
 }
 
-function openError(target: DatabaseTarget, where: string, error: unknown): Error {
+function openError(
+  target: DatabaseTarget,
+  where: string,
+  error: unknown,
+  busyTimeoutMs: number,
+): Error {
   const code = (error as { code?: string }).code;
   if (code === 'URL_SCHEME_NOT_SUPPORTED') {
     // The Lambda bundle carries only the HTTP/WebSocket client: it cannot open a file.
@@ -112,7 +160,7 @@ function openError(target: DatabaseTarget, where: string, error: unknown): Error
     );
   }
   return new UserFacingError(
-    `cannot open the history database at ${where}: ${describeOpenFailure(target, error)}`,
+    `cannot open the history database at ${where}: ${describeOpenFailure(target, error, busyTimeoutMs)}`,
   );
 }
 
@@ -140,8 +188,18 @@ function sqliteCode(error: unknown): string {
 }
 
 /** One line that says what is wrong, without repeating the path the caller names. */
-function describeOpenFailure(target: DatabaseTarget, error: unknown): string {
+function describeOpenFailure(
+  target: DatabaseTarget,
+  error: unknown,
+  busyTimeoutMs: number,
+): string {
   if (error instanceof UserFacingError) return error.message;
+  if (target.kind === 'remote') {
+    return (
+      describeRemoteFailure(error, target.authToken !== undefined) ??
+      redactUrls(firstLine(errorMessage(error)))
+    );
+  }
   const code = sqliteCode(error);
   const fsPath = (error as { path?: unknown }).path;
   const at = typeof fsPath === 'string' && fsPath !== '' ? ` (${fsPath})` : '';
@@ -153,12 +211,9 @@ function describeOpenFailure(target: DatabaseTarget, error: unknown): string {
   if (code.startsWith('SQLITE_NOTADB')) return 'the file is not a libSQL/SQLite database';
   if (code.startsWith('SQLITE_CORRUPT')) return 'the database file is corrupt';
   if (code.startsWith('SQLITE_BUSY'))
-    return `another process held the database locked for over ${BUSY_TIMEOUT_MS / 1000}s`;
-  if (code.startsWith('SQLITE_CANTOPEN')) {
-    if (target.kind === 'file' && statSync(target.path, { throwIfNoEntry: false })?.isDirectory())
-      return 'it is a directory, not a file';
+    return `another process held the database locked for over ${busyTimeoutMs / 1000}s`;
+  if (code.startsWith('SQLITE_CANTOPEN'))
     return 'cannot create or open the file (check that its directory is writable)';
-  }
   return firstLine(errorMessage(error));
 }
 

@@ -59,6 +59,20 @@ describe('checkServiceHealth', () => {
     });
   });
 
+  it('names the unset key variable when the health endpoint answers 401', async () => {
+    const qa = await stub({ 'GET /health': { status: 401 } });
+    const health = await checkServiceHealth(
+      'qaagent',
+      service(qa.url, { api_key_env: 'QAAGENT_API_KEY' }),
+      { env: {} },
+    );
+    expect(health).toMatchObject({
+      status: 'unhealthy',
+      status_code: 401,
+      error: 'HTTP 401 (QAAGENT_API_KEY is not set)',
+    });
+  });
+
   it('is unreachable when the connection is refused', async () => {
     const gone = await startStub();
     await gone.close();

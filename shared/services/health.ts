@@ -2,7 +2,7 @@ import type { ServiceConfig } from '../config/schema.ts';
 import type { Environment } from '../env.ts';
 import { send } from '../http-client.ts';
 import { timerDelay } from '../time.ts';
-import { describeTransportError, serviceHeaders, serviceUrl } from './http.ts';
+import { describeHttpStatus, describeTransportError, serviceHeaders, serviceUrl } from './http.ts';
 
 export const HEALTH_STATUSES = ['healthy', 'unhealthy', 'unreachable', 'timeout'] as const;
 export type HealthStatus = (typeof HEALTH_STATUSES)[number];
@@ -45,7 +45,7 @@ export async function checkServiceHealth(
       status: healthy ? 'healthy' : 'unhealthy',
       status_code: response.status,
       latency_ms: latency(),
-      error: healthy ? null : `HTTP ${response.status}`,
+      error: healthy ? null : describeHttpStatus(service, env, response.status),
     };
   } catch (error) {
     const timedOut = signal.aborted;

@@ -110,6 +110,39 @@ describe('callServiceJson', () => {
     },
   );
 
+  it.each([
+    [401, 'QAAGENT_API_KEY', {}, 'HTTP 401 (QAAGENT_API_KEY is not set)'],
+    [403, 'QAAGENT_API_KEY', {}, 'HTTP 403 (QAAGENT_API_KEY is not set)'],
+    [401, 'QAAGENT_API_KEY', { QAAGENT_API_KEY: '' }, 'HTTP 401 (QAAGENT_API_KEY is empty)'],
+    [401, undefined, {}, 'HTTP 401 (the service has no api_key_env, so no X-API-Key was sent)'],
+  ] as const)(
+    'names the key variable on a %i when %s gave no key',
+    async (status, apiKeyEnv, env, cause) => {
+      const qa = await stub({ 'POST /api/runs': { status, body: { error: 'unauthorized' } } });
+      const call = callServiceJson({
+        key: 'qaagent',
+        service: service(qa.url, apiKeyEnv ? { api_key_env: apiKeyEnv } : {}),
+        env,
+        method: 'POST',
+        path: '/api/runs',
+        body: {},
+      });
+      await expect(call).rejects.toThrow(`qaagent POST /api/runs: ${cause}`);
+    },
+  );
+
+  it('says only the status on a 401 when the key was sent (it was refused)', async () => {
+    const qa = await stub({ 'GET /api/routes': { status: 401 } });
+    const call = callServiceJson({
+      key: 'qaagent',
+      service: service(qa.url, { api_key_env: 'QAAGENT_API_KEY' }),
+      env: { QAAGENT_API_KEY: 'a-wrong-key' },
+      method: 'GET',
+      path: '/api/routes',
+    });
+    await expect(call).rejects.toThrow(/^qaagent GET \/api\/routes: HTTP 401$/);
+  });
+
   it('says "connection reset" when the service drops the connection mid-answer', async () => {
     const qa = await stub({ 'GET /api/routes': { body: { routes: [1, 2, 3] }, truncate: true } });
     await expect(

@@ -41,6 +41,24 @@ export function serviceHeaders(service: ServiceConfig, env: Environment): Record
   return headers;
 }
 
+/**
+ * A non-2xx answer as an error text: `HTTP 401`, and for a 401 or 403 what
+ * the service was sent, since a key that never left is the usual cause
+ * (`HTTP 401 (QAAGENT_API_KEY is not set)`).
+ */
+export function describeHttpStatus(
+  service: ServiceConfig,
+  env: Environment,
+  status: number,
+): string {
+  if (status !== 401 && status !== 403) return `HTTP ${status}`;
+  const name = service.api_key_env;
+  if (!name) return `HTTP ${status} (the service has no api_key_env, so no X-API-Key was sent)`;
+  if (env[name] === undefined) return `HTTP ${status} (${name} is not set)`;
+  if (readEnv(env, name) === undefined) return `HTTP ${status} (${name} is empty)`;
+  return `HTTP ${status}`;
+}
+
 export interface ServiceCall {
   key: string;
   service: ServiceConfig;
@@ -68,7 +86,9 @@ export async function callServiceJson(call: ServiceCall): Promise<unknown> {
   if (!response.ok) {
     // The status is the cause; the body is not read, so a broken one cannot hide it.
     response.discard();
-    throw new ServiceCallError(`${where}: HTTP ${response.status}`);
+    throw new ServiceCallError(
+      `${where}: ${describeHttpStatus(call.service, call.env, response.status)}`,
+    );
   }
   const text = await response.text().catch((error: unknown) => {
     throw new ServiceCallError(`${where}: ${describeTransportError(error)}`);

@@ -92,8 +92,9 @@ async function attempt(
       options.policy ?? { delaysMs: DEFAULT_RETRY_DELAYS_MS },
     );
   }
+  let overtaken = false;
   try {
-    await options.outbox.recordAttempt(delivery, outcome, now());
+    overtaken = !(await options.outbox.recordAttempt(delivery, outcome, now()));
   } catch (error) {
     // The claim expires and the attempt is made again: at least once, never lost.
     options.logger.error('recording a webhook attempt failed', {
@@ -111,6 +112,8 @@ async function attempt(
     outcome: outcome.kind,
     status_code: outcome.statusCode,
     ...(outcome.kind === 'delivered' ? {} : { error: outcome.error }),
+    // A redelivery asked for meanwhile stands: this outcome is in the attempt log only.
+    ...(overtaken ? { overtaken_by: 'a redelivery or another worker' } : {}),
   });
   return outcome;
 }

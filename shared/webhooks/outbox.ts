@@ -37,6 +37,18 @@ export type AttemptOutcome =
   | { kind: 'retry'; statusCode: number | null; error: string; nextAttemptAt: number }
   | { kind: 'failed'; statusCode: number | null; error: string };
 
+/** One entry of the attempt log: what one HTTP attempt of a delivery produced. */
+export interface DeliveryAttempt {
+  id: number;
+  delivery_id: number;
+  /** The attempt's number in its round of attempts (a redelivery starts a new round at 1). */
+  attempt: number;
+  at: string;
+  status_code: number | null;
+  error: string | null;
+  outcome: AttemptOutcome['kind'];
+}
+
 /** The body sent to a webhook (SPEC §5), serialised once so the signature covers the exact bytes sent. */
 export function webhookPayload(event: AegisEvent): string {
   const { event_type, timestamp, workflow_name, run_id, data } = event;
@@ -123,17 +135,36 @@ export class WebhookOutbox {
       .sort((a, b) => a.id - b.id);
   }
 
-  /** Records an attempt's outcome; ignored if the claim was lost (a redelivery or another worker took over). */
+  /**
+   * Logs an attempt and records its outcome on the delivery, in one
+   * transaction. The outcome is logged whatever happened meanwhile, but it
+   * changes the delivery only while this attempt still holds its claim: a
+   * redelivery (which drops the claim) or another worker has taken over otherwise.
+   * Resolves to whether the delivery took the outcome.
+   */
   async recordAttempt(
     delivery: ClaimedDelivery,
     outcome: AttemptOutcome,
     now = Date.now(),
-  ): Promise<void> {
+  ): Promise<boolean> {
+    const error = outcome.kind === 'delivered' ? null : outcome.error;
+    const logEntry: InStatement = {
+      sql: `INSERT INTO webhook_attempts (delivery_id, attempt, at, status_code, error, outcome)
+            VALUES (?, ?, ?, ?, ?, ?)`,
+      args: [
+        delivery.id,
+        delivery.attempts + 1,
+        new Date(now).toISOString(),
+        outcome.statusCode,
+        error,
+        outcome.kind,
+      ],
+    };
     const common = { id: delivery.id, token: delivery.claimToken, code: outcome.statusCode };
     const release =
       'claimed_until = NULL, claim_token = NULL, attempts = attempts + 1, last_status_code = :code';
     const where = 'WHERE id = :id AND claim_token = :token';
-    const statement: InStatement =
+    const update: InStatement =
       outcome.kind === 'delivered'
         ? {
             sql: `UPDATE webhook_deliveries SET status = 'delivered', ${release}, last_error = NULL, next_attempt_at = NULL, delivered_at = :at ${where}`,
@@ -142,13 +173,32 @@ export class WebhookOutbox {
         : outcome.kind === 'retry'
           ? {
               sql: `UPDATE webhook_deliveries SET ${release}, last_error = :error, next_attempt_at = :next ${where}`,
-              args: { ...common, error: outcome.error, next: outcome.nextAttemptAt },
+              args: { ...common, error, next: outcome.nextAttemptAt },
             }
           : {
               sql: `UPDATE webhook_deliveries SET status = 'failed', ${release}, last_error = :error, next_attempt_at = NULL ${where}`,
-              args: { ...common, error: outcome.error },
+              args: { ...common, error },
             };
-    await this.#db.execute(statement);
+    const [, updated] = await this.#db.batch([logEntry, update], 'write');
+    return (updated?.rowsAffected ?? 0) > 0;
+  }
+
+  /** A delivery's attempts, oldest first. */
+  async attemptLog(deliveryId: number): Promise<DeliveryAttempt[]> {
+    const result = await this.#db.execute({
+      sql: `SELECT id, delivery_id, attempt, at, status_code, error, outcome FROM webhook_attempts
+            WHERE delivery_id = ? ORDER BY id`,
+      args: [deliveryId],
+    });
+    return result.rows.map((row) => ({
+      id: Number(row.id),
+      delivery_id: Number(row.delivery_id),
+      attempt: Number(row.attempt),
+      at: String(row.at),
+      status_code: row.status_code === null ? null : Number(row.status_code),
+      error: row.error === null ? null : String(row.error),
+      outcome: row.outcome as DeliveryAttempt['outcome'],
+    }));
   }
 
   /** Newest first. */
@@ -175,12 +225,16 @@ export class WebhookOutbox {
     return row ? toDelivery(row) : null;
   }
 
-  /** Queues a delivery again, due now, with the same `webhook-id`; a finished one starts a fresh round of attempts. */
+  /**
+   * Queues a delivery again with the same `webhook-id`: due now, with a fresh
+   * round of attempts (SPEC §5's schedule, whatever it had used), and no
+   * claim, so an attempt still in flight cannot overwrite it when it ends.
+   */
   async redeliver(id: number, now = Date.now()): Promise<Delivery | null> {
     await this.#db.execute({
       sql: `UPDATE webhook_deliveries
-            SET attempts = CASE WHEN status = 'pending' THEN attempts ELSE 0 END,
-                status = 'pending', next_attempt_at = :now, delivered_at = NULL
+            SET status = 'pending', attempts = 0, next_attempt_at = :now, delivered_at = NULL,
+                claimed_until = NULL, claim_token = NULL
             WHERE id = :id`,
       args: { id, now },
     });
