@@ -1,6 +1,7 @@
 import type { Writable } from 'node:stream';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { ConstructorOptions } from '@aws-lambda-powertools/logger/types';
+import { redactUrlsIn } from './redact.ts';
 
 export type { Logger } from '@aws-lambda-powertools/logger';
 
@@ -16,9 +17,11 @@ const SECRET_KEYS = new Set([
   'password',
 ]);
 
+/** Every string of a log line: a secret key's value hidden, credentials in any URL masked (SPEC §15). */
 function redactSecrets(key: string, value: unknown): unknown {
-  if (typeof value === 'string' && SECRET_KEYS.has(key.toLowerCase())) return '***';
-  return value;
+  if (typeof value !== 'string') return value;
+  if (SECRET_KEYS.has(key.toLowerCase())) return '***';
+  return redactUrlsIn(value);
 }
 
 /**
