@@ -21,6 +21,12 @@ export class UnauthorizedError extends HttpError {
   readonly code = 'unauthorized';
 }
 
+/** A known key that lacks the scope a route needs (SPEC §15). */
+export class ForbiddenError extends HttpError {
+  readonly statusCode = 403;
+  readonly code = 'forbidden';
+}
+
 export class NotFoundError extends HttpError {
   readonly statusCode = 404;
   readonly code = 'not_found';

@@ -3,6 +3,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { ConstructorOptions } from '@aws-lambda-powertools/logger/types';
 import { ENV, type Environment, readEnv } from './env.ts';
 import { UserFacingError } from './errors.ts';
+import { redactUrlsIn } from './redact.ts';
 
 export type { Logger } from '@aws-lambda-powertools/logger';
 
@@ -18,9 +19,11 @@ const SECRET_KEYS = new Set([
   'password',
 ]);
 
+/** Every string of a log line: a secret key's value hidden, credentials in any URL masked (SPEC §15). */
 function redactSecrets(key: string, value: unknown): unknown {
-  if (typeof value === 'string' && SECRET_KEYS.has(key.toLowerCase())) return '***';
-  return value;
+  if (typeof value !== 'string') return value;
+  if (SECRET_KEYS.has(key.toLowerCase())) return '***';
+  return redactUrlsIn(value);
 }
 
 /** The levels LOG_LEVEL takes, in any case. */

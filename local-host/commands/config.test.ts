@@ -57,6 +57,7 @@ const ENV = { AEGIS_API_KEY: 'key-of-the-api-9f8e', HOOK_SECRET: 'whsec_hook-sec
 /** One error of each check (and a warning), so that every check line fails. */
 const INVALID = `auth:
   api_key: \${AEGIS_API_KEY}
+  keys: [{ name: ci, key: k1, scopes: [run] }, { name: ci, key: k2, scopes: [run] }]
 services:
   qaagent:
     name: QA Agent
@@ -90,6 +91,7 @@ describe('aegis config validate', () => {
         '  ✓ YAML syntax',
         '  ✓ environment variables',
         '  ✓ keys and value types',
+        '  ✓ API keys and scopes',
         '  ✓ step types and conditions',
         '  ✓ URLs are http(s) with a host',
         "  ✓ every step's service exists",
@@ -117,17 +119,19 @@ describe('aegis config validate', () => {
         '  ✗ environment variables',
         `      ${path}:2:12: auth.api_key: environment variable AEGIS_API_KEY is not set`,
         '  ✗ keys and value types',
-        `      ${path}:13:9: workflows.full_pipeline.steps[0].retires: unknown key (did you mean "retries"?)`,
+        `      ${path}:14:9: workflows.full_pipeline.steps[0].retires: unknown key (did you mean "retries"?)`,
+        '  ✗ API keys and scopes',
+        `      ${path}:3:56: auth.keys[1].name: the same name as auth.keys[0]: each key needs its own name`,
         '  ✗ step types and conditions',
-        `      ${path}:11:15: workflows.full_pipeline.steps[0].type: must be one of discover, test, submit_bugs, verify, report (got "deploy")`,
+        `      ${path}:12:15: workflows.full_pipeline.steps[0].type: must be one of discover, test, submit_bugs, verify, report (got "deploy")`,
         '  ✗ URLs are http(s) with a host',
-        `      ${path}:6:10: services.qaagent.url: must be an http(s) URL with a host (got "ftp://localhost:8080")`,
+        `      ${path}:7:10: services.qaagent.url: must be an http(s) URL with a host (got "ftp://localhost:8080")`,
         "  ✗ every step's service exists",
-        `      ${path}:12:18: workflows.full_pipeline.steps[0].service: unknown service "qa" (known: qaagent)`,
+        `      ${path}:13:18: workflows.full_pipeline.steps[0].service: unknown service "qa" (known: qaagent)`,
         '  ✗ webhooks',
-        `      ${path}:17:10: webhooks[1].url: same URL as webhooks[0]: list all its events in one entry`,
-        `  ! warning: ${path}:16:14: webhooks[0].events[0]: "workflow.done" is not an event type, so nothing will match it (known: workflow.started, step.completed, failure.detected, workflow.completed, workflow.cancelled, *)`,
-        'Invalid: 6 errors.',
+        `      ${path}:18:10: webhooks[1].url: same URL as webhooks[0]: list all its events in one entry`,
+        `  ! warning: ${path}:17:14: webhooks[0].events[0]: "workflow.done" is not an event type, so nothing will match it (known: workflow.started, step.completed, failure.detected, workflow.completed, workflow.cancelled, *)`,
+        'Invalid: 7 errors.',
         '',
       ].join('\n'),
     );
@@ -148,6 +152,7 @@ describe('aegis config validate', () => {
       `      ${path}:3:1: Missing closing "quote`,
       '  - environment variables (not checked: the YAML does not parse)',
       '  - keys and value types (not checked: the YAML does not parse)',
+      '  - API keys and scopes (not checked: the YAML does not parse)',
       '  - step types and conditions (not checked: the YAML does not parse)',
       '  - URLs are http(s) with a host (not checked: the YAML does not parse)',
       "  - every step's service exists (not checked: the YAML does not parse)",
@@ -297,7 +302,7 @@ describe('aegis config show', () => {
     expect(result.stderr).not.toContain(ENV.AEGIS_API_KEY);
     expect(result.stderr).not.toContain(ENV.HOOK_SECRET);
     const shown = parse(result.stdout);
-    expect(shown.auth).toEqual({ api_key: '***' });
+    expect(shown.auth).toEqual({ api_key: '***', keys: [], protect_reads: false });
     expect(shown.webhooks).toEqual([
       { url: 'https://hooks.test/signed', events: ['workflow.completed'], secret: '***' },
       { url: 'https://hooks.test/unsigned', events: ['*'], secret: '' },
@@ -369,10 +374,61 @@ webhooks:
     // Assess
     expect(result.stdout).not.toMatch(/pass-\d/);
     const shown = parse(result.stdout);
-    expect(shown.llm.ollama_base_url).toBe('http://llm:***@llm.test:11434/');
-    expect(shown.services.qaagent.url).toBe('https://ci:***@qa.test/');
-    expect(shown.webhooks[0].url).toBe('https://hook:***@hooks.test/x');
+    expect(shown.llm.ollama_base_url).toBe('http://***:***@llm.test:11434');
+    expect(shown.services.qaagent.url).toBe('https://***:***@qa.test/');
+    expect(shown.webhooks[0].url).toBe('https://***:***@hooks.test/x');
     expect(shown.webhooks[1].url).toBe('https://***@hooks.test/y');
+  });
+
+  it('masks token-like query parameters in every URL, keeping the rest as written', async () => {
+    // Prepare
+    const path = writeConfig(`services:
+  qaagent:
+    name: QA
+    url: https://qa.test/api?access_token=tok-pass-1&region=eu
+    docs_url: https://docs.test/?sig=sig-pass-2
+webhooks:
+  - url: https://hooks.test/x?token=hook-pass-3&channel=qa
+`);
+
+    // Act
+    const result = await aegis(['config', 'show'], { cwd: dirname(path) });
+
+    // Assess
+    expect(result.stdout).not.toMatch(/pass-\d/);
+    const shown = parse(result.stdout);
+    expect(shown.services.qaagent.url).toBe('https://qa.test/api?access_token=***&region=eu');
+    expect(shown.services.qaagent.docs_url).toBe('https://docs.test/?sig=***');
+    expect(shown.webhooks[0].url).toBe('https://hooks.test/x?token=***&channel=qa');
+  });
+
+  it('masks every named key and every secret of a rotation, keeping names and scopes', async () => {
+    // Prepare
+    const path = writeConfig(`auth:
+  protect_reads: true
+  keys:
+    - { name: dashboard, key: key-pass-1, scopes: [read] }
+    - { name: ci, key: key-pass-2, scopes: [read, run] }
+webhooks:
+  - url: https://hooks.test/x
+    secret: [secret-pass-3, secret-pass-4]
+`);
+
+    // Act
+    const result = await aegis(['config', 'show'], { cwd: dirname(path) });
+
+    // Assess
+    expect(result.stdout).not.toMatch(/pass-\d/);
+    const shown = parse(result.stdout);
+    expect(shown.auth).toEqual({
+      api_key: '',
+      protect_reads: true,
+      keys: [
+        { name: 'dashboard', key: '***', scopes: ['read'] },
+        { name: 'ci', key: '***', scopes: ['read', 'run'] },
+      ],
+    });
+    expect(shown.webhooks[0].secret).toEqual(['***', '***']);
   });
 
   it('prints warnings on stderr, keeping stdout valid YAML', async () => {
@@ -400,8 +456,8 @@ webhooks:
     // Assess
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
-    expect(result.stderr.split('\n')[0]).toBe('aegis: invalid configuration (6 errors):');
-    expect(result.stderr.trimEnd().split('\n')).toHaveLength(7);
+    expect(result.stderr.split('\n')[0]).toBe('aegis: invalid configuration (7 errors):');
+    expect(result.stderr.trimEnd().split('\n')).toHaveLength(8);
   });
 });
 
@@ -415,7 +471,7 @@ describe('aegis config, as a process', () => {
 
     // Assess
     expect(result.code).toBe(1);
-    expect(result.stdout).toContain('Invalid: 6 errors.');
+    expect(result.stdout).toContain('Invalid: 7 errors.');
     expect(result.stdout).toContain(
       `${path}:2:12: auth.api_key: environment variable AEGIS_API_KEY is not set`,
     );

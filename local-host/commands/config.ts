@@ -8,6 +8,7 @@ import { describeSearch, locateConfig } from '#shared/config/locate.ts';
 import type { AegisConfig } from '#shared/config/schema.ts';
 import { describeTarget, resolveDatabaseTarget } from '#shared/db/target.ts';
 import { UserFacingError } from '#shared/errors.ts';
+import { REDACTED, redactUrl } from '#shared/redact.ts';
 import { paintFor, SYMBOL } from '../format.ts';
 import { type CliIO, EXIT } from '../io.ts';
 import { printWarnings } from './common.ts';
@@ -72,34 +73,34 @@ function plural(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
-/** The resolved configuration with every secret, and any password in a URL, shown as `***`. */
+/** The resolved configuration with every secret, and every credential in a URL, shown as `***`. */
 export function redactConfig(config: AegisConfig): AegisConfig {
-  const mask = (value: string) => (value === '' ? '' : '***');
+  const mask = (value: string) => (value === '' ? '' : REDACTED);
   return {
     ...config,
-    llm: { ...config.llm, ollama_base_url: maskPassword(config.llm.ollama_base_url) },
-    auth: { api_key: mask(config.auth.api_key) },
+    llm: { ...config.llm, ollama_base_url: redactUrl(config.llm.ollama_base_url) },
+    auth: {
+      ...config.auth,
+      api_key: mask(config.auth.api_key),
+      keys: config.auth.keys.map((key) => ({ ...key, key: mask(key.key) })),
+    },
     services: Object.fromEntries(
       Object.entries(config.services).map(([key, service]) => [
         key,
-        { ...service, url: maskPassword(service.url) },
+        {
+          ...service,
+          url: redactUrl(service.url),
+          repo_url: redactUrl(service.repo_url),
+          docs_url: redactUrl(service.docs_url),
+        },
       ]),
     ),
     webhooks: config.webhooks.map((webhook) => ({
       ...webhook,
-      url: maskPassword(webhook.url),
-      secret: mask(webhook.secret),
+      url: redactUrl(webhook.url),
+      secret: typeof webhook.secret === 'string' ? mask(webhook.secret) : webhook.secret.map(mask),
     })),
   };
-}
-
-/** `https://user:***@host`; a user name alone is masked too, as it is often a token (`https://TOKEN@host`). */
-function maskPassword(url: string): string {
-  const parsed = new URL(url);
-  if (parsed.password !== '') parsed.password = '***';
-  else if (parsed.username !== '') parsed.username = '***';
-  else return url;
-  return parsed.toString();
 }
 
 export function showCommand(io: CliIO, options: PathOptions): number {

@@ -1,5 +1,8 @@
+import { spawnSync } from 'node:child_process';
+import { EventEmitter } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '#shared/config/load.ts';
 import { apiGatewayEvent } from '#shared/http-api/apigw-event.ts';
@@ -8,6 +11,7 @@ import { runAegis, spawnAegis } from '#test/support/cli-process.ts';
 import { eventually } from '#test/support/host.ts';
 import { QA_AGENT_ROUTES, type StubService, startStub } from '#test/support/stub-service.ts';
 import { tempDir, writeConfig } from '#test/support/temp.ts';
+import { serveCommand } from './serve.ts';
 
 let qa: StubService;
 beforeAll(async () => {
@@ -170,6 +174,102 @@ describe('aegis serve, healthcheck and invoke as processes', () => {
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toContain(
       'neither an API Gateway HTTP API (payload 2.0) event nor an EventBridge schedule event',
+    );
+  });
+});
+
+describe('aegis serve binding (SPEC §15)', () => {
+  /** The `ss -ltn` lines that listen on `port`; null where ss is not installed. */
+  function listeners(port: number): string[] | null {
+    const ss = spawnSync('ss', ['-ltnH'], { encoding: 'utf8' });
+    if (ss.error || ss.status !== 0) return null;
+    return ss.stdout.split('\n').filter((line) => line.includes(`:${port} `));
+  }
+
+  it('listens on 127.0.0.1 when --host is not given, with no warning about auth', async () => {
+    // Prepare
+    const dir = tempDir();
+    writeConfig(CONFIG(), dir);
+
+    // Act
+    const host = spawnAegis(['serve', '--port', '0'], { cwd: dir, timeoutMs: 60_000 });
+    const url = await eventually(
+      () => /"url":"(http:\/\/[^"]+)"/.exec(host.stdout())?.[1],
+      10_000,
+      `aegis serve to listen (stderr: ${host.stderr()})`,
+    );
+    const port = Number(new URL(url).port);
+    const bound = listeners(port);
+    host.child.kill('SIGTERM');
+    await host.exited;
+
+    // Assess
+    expect(url).toBe(`http://127.0.0.1:${port}`);
+    expect(host.stdout()).toContain(`Aegis listening on http://127.0.0.1:${port}`);
+    expect(host.stdout()).not.toContain('auth is off');
+    if (bound !== null) {
+      expect(bound).toHaveLength(1);
+      expect(bound[0]).toMatch(new RegExp(`\\s127\\.0\\.0\\.1:${port}\\s`));
+    }
+  });
+
+  it('says so in its help', async () => {
+    // Act
+    const help = await runAegis(['serve', '--help']);
+
+    // Assess
+    expect(help.stdout.replace(/\s+/g, ' ')).toContain(
+      '--host <address> address to listen on; 0.0.0.0 for every interface (set auth.keys first) (default: "127.0.0.1")',
+    );
+    expect(help.stdout).toContain('auth.protect_reads');
+  });
+
+  describe.each([
+    { auth: '', warns: true },
+    {
+      auth: 'auth: { protect_reads: false, keys: [{ name: ci, key: k-1, scopes: [run] }] }',
+      warns: false,
+    },
+    { auth: 'auth: { api_key: k-0 }', warns: false },
+  ])('on every interface with $auth', ({ auth, warns }) => {
+    it(
+      warns ? 'warns that anyone can read and run, naming what to set' : 'does not warn',
+      async () => {
+        // Prepare
+        const dir = tempDir();
+        writeConfig(`${auth}\n${CONFIG()}`, dir);
+        const stdout = new PassThrough();
+        let printed = '';
+        stdout.on('data', (chunk: Buffer) => {
+          printed += chunk.toString('utf8');
+        });
+        const signals = new EventEmitter();
+
+        // Act
+        const served = serveCommand(
+          { stdout, stderr: new PassThrough(), env: {}, cwd: dir },
+          { host: '0.0.0.0', port: '0' },
+          signals,
+        );
+        await eventually(() => (printed.includes('Aegis listening') ? true : undefined), 10_000);
+        signals.emit('SIGTERM');
+        const code = await served;
+
+        // Assess
+        expect(code).toBe(0);
+        const warning = printed
+          .split('\n')
+          .filter((line) => line.includes('auth is off'))
+          .map((line) => JSON.parse(line) as { level: string; message: string });
+        if (!warns) expect(warning).toEqual([]);
+        else {
+          expect(warning).toHaveLength(1);
+          expect(warning[0]?.level).toBe('WARN');
+          expect(warning[0]?.message).toMatch(
+            /listens on 0\.0\.0\.0.*auth\.keys.*auth\.protect_reads/,
+          );
+        }
+      },
     );
   });
 });

@@ -2,6 +2,7 @@ import { setFlagsFromString } from 'node:v8';
 import type { Command } from 'commander';
 import { AegisContext } from '#shared/context.ts';
 import { UserFacingError } from '#shared/errors.ts';
+import { ApiKeys } from '#shared/http-api/auth.ts';
 import { startHost } from '../host/start-host.ts';
 import { type CliIO, EXIT } from '../io.ts';
 import { type ConfigOption, commandLogger, loadForCommand } from './common.ts';
@@ -17,6 +18,9 @@ export function parsePort(value: string): number {
     throw new UserFacingError(`--port: expected a port number from 0 to 65535, got "${value}"`);
   return port;
 }
+
+/** SPEC §15: the API is reachable from this machine only, unless `--host` says otherwise. */
+export const DEFAULT_HOST = '127.0.0.1';
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 
@@ -46,9 +50,9 @@ export async function serveCommand(
     logger,
     runExecution: 'workers',
   });
-  if (loaded.config.auth.api_key === '' && !LOOPBACK.has(options.host)) {
+  if (!ApiKeys.fromConfig(loaded.config.auth).enabled && !LOOPBACK.has(options.host)) {
     logger.warn(
-      `auth is off and the host listens on ${options.host}: anyone who can reach port ${port} can run workflows; set auth.api_key to require X-API-Key on POST`,
+      `auth is off and the host listens on ${options.host}: anyone who can reach port ${port} can read every result and run workflows; set auth.keys (or auth.api_key) to require X-API-Key, and auth.protect_reads: true to require it for reads too`,
     );
   }
   let running: Awaited<ReturnType<typeof startHost>>;
@@ -86,7 +90,11 @@ export function registerServe(program: Command, io: CliIO, setExit: (code: numbe
     .description(
       'run the local host: every API function on one port, the dashboard at /, the webhook worker',
     )
-    .option('--host <address>', 'address to listen on', '0.0.0.0')
+    .option(
+      '--host <address>',
+      'address to listen on; 0.0.0.0 for every interface (set auth.keys first)',
+      DEFAULT_HOST,
+    )
     .option('--port <number>', 'port to listen on', '8000')
     .option(
       '--config <file>',
@@ -98,7 +106,11 @@ export function registerServe(program: Command, io: CliIO, setExit: (code: numbe
 Logs go to stdout: JSON lines, or readable ones on a terminal (LOG_LEVEL sets
 the level, LOG_FORMAT=json|pretty the format). The history is the
 libSQL file at history_db_path, or $AEGIS_DB_PATH, or the server at $AEGIS_DB_URL.
-SIGTERM or SIGINT stops it gracefully (exit 0).`,
+SIGTERM or SIGINT stops it gracefully (exit 0).
+
+It listens on ${DEFAULT_HOST} (this machine only) unless --host says otherwise.
+Before listening on another address, configure auth.keys (or auth.api_key) and,
+to protect reads too, auth.protect_reads: true; see README "Security".`,
     )
     .action(async (options: ServeOptions) => setExit(await serveCommand(io, options)));
 }

@@ -319,18 +319,18 @@ webhooks:
     });
 
     describe.each([
-      { key: 'retries', value: 'two', error: 'must be an integer (got "two")' },
-      { key: 'retries', value: '0x10', error: 'must be an integer (got "0x10")' },
-      { key: 'retries', value: '', error: 'must be an integer (got "")' },
-      { key: 'retries', value: '2.5', error: 'must be an integer (got 2.5)' },
-      { key: 'retries', value: '12', error: 'must be ≤ 10 (got 12)' },
-      { key: 'timeout', value: 'soon', error: 'must be a number of seconds (got "soon")' },
-      { key: 'timeout', value: 'Infinity', error: 'must be a number of seconds (got "Infinity")' },
-      { key: 'retry_delay', value: '-1', error: 'must be ≥ 0 (got -1)' },
-      { key: 'parallel', value: 'yes', error: 'must be true or false (got "yes")' },
-      { key: 'parallel', value: '1', error: 'must be true or false (got "1")' },
+      { key: 'retries', value: 'two', error: 'must be an integer' },
+      { key: 'retries', value: '0x10', error: 'must be an integer' },
+      { key: 'retries', value: '', error: 'must be an integer' },
+      { key: 'retries', value: '2.5', error: 'must be an integer' },
+      { key: 'retries', value: '12', error: 'must be ≤ 10' },
+      { key: 'timeout', value: 'soon', error: 'must be a number of seconds' },
+      { key: 'timeout', value: 'Infinity', error: 'must be a number of seconds' },
+      { key: 'retry_delay', value: '-1', error: 'must be ≥ 0' },
+      { key: 'parallel', value: 'yes', error: 'must be true or false' },
+      { key: 'parallel', value: '1', error: 'must be true or false' },
     ])('$key from a variable holding $value', ({ key, value, error }) => {
-      it('is an error naming the key path', () => {
+      it('is an error naming the key path and the variable, never the value', () => {
         // Prepare
         const yaml = `${SERVICES}workflows:\n  w:\n    name: W\n    steps:\n      - type: test\n        service: qaagent\n        ${key}: \${VALUE}\n`;
 
@@ -339,7 +339,110 @@ webhooks:
 
         // Assess
         expect(show(report.errors)).toEqual([
-          `14:${key.length + 11} workflows.w.steps[0].${key}: ${error}`,
+          `14:${key.length + 11} workflows.w.steps[0].${key}: ${error} (got the value of $VALUE)`,
+        ]);
+      });
+    });
+
+    describe('a value that came from the environment is never repeated', () => {
+      const step = (line: string) =>
+        `${SERVICES}workflows:\n  w:\n    name: W\n    steps:\n      - type: test\n        service: qaagent\n        ${line}\n`;
+
+      it.each([
+        {
+          case: 'a secret put where a number belongs',
+          yaml: step('retries: ${RETRIES}'),
+          env: { RETRIES: 'my-secret' },
+          error: 'workflows.w.steps[0].retries: must be an integer (got the value of $RETRIES)',
+        },
+        {
+          case: 'a value made of text and variables',
+          yaml: step('timeout: "${A}${B}s"'),
+          env: { A: 'tok', B: 'en' },
+          error:
+            'workflows.w.steps[0].timeout: must be a number of seconds (got the value of $A, $B)',
+        },
+        {
+          case: 'a URL from a variable',
+          yaml: 'services:\n  qa:\n    name: Q\n    url: ${QA_URL}\n',
+          env: { QA_URL: 'ftp://user:my-secret@qa.test' },
+          error: 'services.qa.url: must be an http(s) URL with a host (got the value of $QA_URL)',
+        },
+        {
+          case: 'a list holding a variable, next to the wrong item',
+          yaml: 'services:\n  qa:\n    name: Q\n    url: http://q.test\n    features: [ok, 1, "${F}"]\n',
+          env: { F: 'my-secret' },
+          error: 'services.qa.features[1]: must be a string (put it in quotes) (got 1)',
+        },
+        {
+          case: 'text from a variable where a list belongs',
+          yaml: 'services:\n  qa:\n    name: Q\n    url: http://q.test\n    features: ${F}\n',
+          env: { F: 'my-secret' },
+          error: 'services.qa.features: must be a list of strings (got the value of $F)',
+        },
+        {
+          case: 'a mapping where text belongs, holding a variable',
+          yaml: 'aegis:\n  name: { text: "${NAME}" }\n',
+          env: { NAME: 'my-secret' },
+          error: 'aegis.name: must be a string (got the value of $NAME)',
+        },
+        {
+          case: 'a step naming its service through a variable',
+          yaml: `${SERVICES}workflows:\n  w:\n    name: W\n    steps:\n      - type: test\n        service: \${SVC}\n`,
+          env: { SVC: 'my-secret' },
+          error:
+            'workflows.w.steps[0].service: unknown service the value of $SVC (known: qaagent, bugalizer)',
+        },
+        {
+          case: 'a step type from a variable',
+          yaml: step('condition: ${WHEN}'),
+          env: { WHEN: 'my-secret' },
+          error:
+            'workflows.w.steps[0].condition: must be one of has_failures, on_success, on_failure, always (got the value of $WHEN)',
+        },
+      ])('$case', ({ yaml, env, error }) => {
+        // Act
+        const report = analyzeConfig(yaml, env);
+
+        // Assess
+        expect(report.errors.map((e) => `${e.path}: ${e.message}`)).toEqual([error]);
+        expect(JSON.stringify(report)).not.toContain('my-secret');
+      });
+
+      it('names the variable of an event type in its warning', () => {
+        // Act
+        const report = analyzeConfig(
+          'webhooks:\n  - url: http://h.test\n    events: ["${EVENT}"]\n',
+          { EVENT: 'my-secret' },
+        );
+
+        // Assess
+        expect(report.warnings.map((w) => w.message)).toEqual([
+          expect.stringMatching(/^the value of \$EVENT is not an event type/),
+        ]);
+        expect(JSON.stringify(report.warnings)).not.toContain('my-secret');
+      });
+
+      it('still shows a value that a default written in the file supplied', () => {
+        // Act
+        const report = analyzeConfig(step('retries: ${RETRIES:-two}'), {});
+
+        // Assess
+        expect(show(report.errors)).toEqual([
+          '14:18 workflows.w.steps[0].retries: must be an integer (got "two")',
+        ]);
+      });
+
+      it('shows a URL written in the file with its credentials masked', () => {
+        // Act
+        const report = analyzeConfig(
+          'services:\n  qa:\n    name: Q\n    url: ftp://user:pass-1@qa.test/?token=pass-2\n',
+          {},
+        );
+
+        // Assess
+        expect(report.errors.map((e) => e.message)).toEqual([
+          'must be an http(s) URL with a host (got "ftp://***:***@qa.test/?token=***")',
         ]);
       });
     });

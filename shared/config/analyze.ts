@@ -12,9 +12,10 @@ import {
 import type { z } from 'zod';
 import type { Environment } from '../env.ts';
 import { errorMessage } from '../errors.ts';
+import { redactUrlsIn } from '../redact.ts';
 import { interpolate } from './interpolate.ts';
 import { type CheckName, type ConfigIssue, formatPath, type PathSegment } from './issues.ts';
-import { type AegisConfig, configSchema, EVENT_TYPES, URL_MESSAGE } from './schema.ts';
+import { type AegisConfig, configSchema, EVENT_TYPES, SCOPES, URL_MESSAGE } from './schema.ts';
 import { closestKey, schemaAt } from './suggest.ts';
 
 export interface ConfigReport {
@@ -81,8 +82,9 @@ export function analyzeConfig(
 
   const locate = locator(doc, lineCounter);
   const referenced = new Set<string>();
+  const fromEnv: FromEnvironment = new Map();
   const unresolved = new Set<string>();
-  const interpolated = resolveTree(raw, [], env, referenced, (path, message) => {
+  const interpolated = resolveTree(raw, [], env, { referenced, fromEnv }, (path, message) => {
     unresolved.add(formatPath(path));
     errors.push({ check: 'variables', path: formatPath(path), message, ...locate(path) });
   });
@@ -93,11 +95,12 @@ export function analyzeConfig(
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       if (issue.code === 'unrecognized_keys') errors.push(...describeUnknownKeys(issue, locate));
-      else valueErrors.push(describeSchemaIssue(issue, locate));
+      else valueErrors.push(describeSchemaIssue(issue, locate, fromEnv));
     }
   }
-  valueErrors.push(...checkStepServices(interpolated, locate));
-  const webhookIssues = checkWebhooks(interpolated, locate);
+  valueErrors.push(...checkAuth(interpolated, locate, unresolved.has('auth.api_key')));
+  valueErrors.push(...checkStepServices(interpolated, locate, fromEnv));
+  const webhookIssues = checkWebhooks(interpolated, locate, fromEnv);
   valueErrors.push(...webhookIssues.errors);
   warnings.push(...webhookIssues.warnings);
   errors.push(...valueErrors.filter((issue) => !unresolved.has(issue.path)));
@@ -110,7 +113,10 @@ export function analyzeConfig(
     warnings.push({
       check: 'variables',
       path: 'auth.api_key',
-      message: 'came out empty from its environment variable: authentication is off',
+      message:
+        config.auth.keys.length === 0
+          ? 'came out empty from its environment variable: authentication is off'
+          : 'came out empty from its environment variable: there is no default key (auth.keys still apply)',
       ...locate(['auth', 'api_key']),
     });
   }
@@ -164,6 +170,15 @@ function toPlain(
   }
 }
 
+/** Key paths whose value holds text from the environment, with the variables it came from. */
+type FromEnvironment = Map<string, readonly string[]>;
+
+interface Interpolation {
+  /** Paths written with a `${…}` reference (whether or not a variable was set). */
+  referenced: Set<string>;
+  fromEnv: FromEnvironment;
+}
+
 /**
  * Interpolates every string, and drops known keys written without a value
  * (`services:` with every entry commented out), so that they take their default.
@@ -172,29 +187,55 @@ function resolveTree(
   value: unknown,
   path: PathSegment[],
   env: Environment,
-  referenced: Set<string>,
+  trace: Interpolation,
   report: (path: PathSegment[], message: string) => void,
 ): unknown {
   if (typeof value === 'string') {
     const result = interpolate(value, env);
     for (const message of result.errors) report(path, message);
-    if (result.hadReference) referenced.add(formatPath(path));
+    if (result.hadReference) trace.referenced.add(formatPath(path));
+    if (result.variables.length > 0) trace.fromEnv.set(formatPath(path), result.variables);
     return result.value;
   }
   if (Array.isArray(value))
-    return value.map((item, i) => resolveTree(item, [...path, i], env, referenced, report));
+    return value.map((item, i) => resolveTree(item, [...path, i], env, trace, report));
   if (isRecord(value)) {
     const known = shapeKeys(path);
     return Object.fromEntries(
       Object.entries(value)
         .filter(([key, item]) => !(item === null && Object.hasOwn(known, key)))
-        .map(([key, item]) => [key, resolveTree(item, [...path, key], env, referenced, report)]),
+        .map(([key, item]) => [key, resolveTree(item, [...path, key], env, trace, report)]),
     );
   }
   return value;
 }
 
-const SECRET_PATH = /(api_key|secret)$/;
+/** The variables that went into the value at `path` or anything inside it. */
+function variablesAt(fromEnv: FromEnvironment, path: string): string[] {
+  const variables = new Set<string>();
+  for (const [at, names] of fromEnv)
+    if (path === '' || at === path || at.startsWith(`${path}.`) || at.startsWith(`${path}[`))
+      for (const name of names) variables.add(name);
+  return [...variables];
+}
+
+/** `"text"` as written, or `the value of $VAR` when the environment supplied it. */
+function quoted(fromEnv: FromEnvironment, path: readonly PathSegment[], text: string): string {
+  const variables = variablesAt(fromEnv, formatPath(path));
+  return variables.length > 0 ? `the value of ${dollars(variables)}` : `"${text}"`;
+}
+
+function dollars(variables: readonly string[]): string {
+  return variables.map((name) => `$${name}`).join(', ');
+}
+
+/** Values never repeated in a message: API keys (and whatever stands where one belongs) and webhook secrets. */
+function isSecretPath(path: readonly PathSegment[]): boolean {
+  if (path.some((segment) => segment === 'api_key' || segment === 'secret')) return true;
+  if (path[0] !== 'auth') return false;
+  // `auth: <text>` and `keys: [<text>]` are most likely a key written in the wrong place.
+  return path.length === 1 || (path[1] === 'keys' && (path.length <= 3 || path[3] === 'key'));
+}
 
 function describeUnknownKeys(
   issue: z.core.$ZodIssueUnrecognizedKeys,
@@ -216,7 +257,11 @@ function describeUnknownKeys(
   });
 }
 
-function describeSchemaIssue(issue: z.core.$ZodIssue, locate: Locate): ConfigIssue {
+function describeSchemaIssue(
+  issue: z.core.$ZodIssue,
+  locate: Locate,
+  fromEnv: FromEnvironment,
+): ConfigIssue {
   const path = issuePath(issue);
   const last = path[path.length - 1];
   let check: CheckName = 'schema';
@@ -224,10 +269,14 @@ function describeSchemaIssue(issue: z.core.$ZodIssue, locate: Locate): ConfigIss
     check = 'step_types';
   else if (issue.message.includes(URL_MESSAGE) || issue.message.includes('http(s) URL'))
     check = 'urls';
+  // A value that came from the environment may be a secret put in the wrong place: name its variables, never the value.
+  const variables = variablesAt(fromEnv, formatPath(path));
   const got =
-    issue.input === undefined || SECRET_PATH.test(String(last))
-      ? ''
-      : ` (got ${preview(issue.input)})`;
+    variables.length > 0
+      ? ` (got the value of ${dollars(variables)})`
+      : issue.input === undefined || isSecretPath(path)
+        ? ''
+        : ` (got ${preview(issue.input)})`;
   return { check, path: formatPath(path), message: `${issue.message}${got}`, ...locate(path) };
 }
 
@@ -236,7 +285,7 @@ function issuePath(issue: z.core.$ZodIssue): PathSegment[] {
 }
 
 function preview(value: unknown): string {
-  const text = JSON.stringify(value) ?? String(value);
+  const text = redactUrlsIn(JSON.stringify(value) ?? String(value));
   return text.length > 40 ? `${text.slice(0, 37)}...` : text;
 }
 
@@ -251,7 +300,57 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
-function checkStepServices(raw: unknown, locate: Locate): ConfigIssue[] {
+/**
+ * SPEC §15 across `auth`: each key's name and value are its own (`auth.api_key`
+ * is the key named `default`), and `protect_reads` needs a key that can read.
+ * Messages name the other entry by its path, never by its key.
+ */
+function checkAuth(raw: unknown, locate: Locate, apiKeyUnresolved: boolean): ConfigIssue[] {
+  if (!isRecord(raw) || !isRecord(raw.auth)) return [];
+  const { api_key: apiKey, keys, protect_reads: protectReads } = raw.auth;
+  const issues: ConfigIssue[] = [];
+  const issue = (path: PathSegment[], message: string) =>
+    issues.push({ check: 'auth', path: formatPath(path), message, ...locate(path) });
+  const names = new Map<string, string>();
+  const values = new Map<string, string>();
+  let canRead = false;
+  // An api_key whose variable is missing has its own error: it still counts as a key, or its absence adds noise.
+  if (apiKeyUnresolved || (typeof apiKey === 'string' && apiKey !== '')) {
+    names.set('default', 'auth.api_key');
+    if (!apiKeyUnresolved && typeof apiKey === 'string') values.set(apiKey, 'auth.api_key');
+    canRead = true;
+  }
+  (Array.isArray(keys) ? keys : []).forEach((entry: unknown, index) => {
+    if (!isRecord(entry)) return;
+    const path: PathSegment[] = ['auth', 'keys', index];
+    if (typeof entry.name === 'string' && entry.name !== '') {
+      const first = names.get(entry.name);
+      if (first === 'auth.api_key')
+        issue([...path, 'name'], `"default" is the name of auth.api_key: choose another name`);
+      else if (first !== undefined)
+        issue([...path, 'name'], `the same name as ${first}: each key needs its own name`);
+      else names.set(entry.name, formatPath(path));
+    }
+    if (typeof entry.key === 'string' && entry.key !== '') {
+      const first = values.get(entry.key);
+      if (first !== undefined)
+        issue([...path, 'key'], `the same key as ${first}: each key must be different`);
+      else values.set(entry.key, formatPath(path));
+    }
+    if (Array.isArray(entry.scopes) && entry.scopes.includes('read')) canRead = true;
+  });
+  const protect =
+    protectReads === true ||
+    (typeof protectReads === 'string' && protectReads.trim().toLowerCase() === 'true');
+  if (protect && !canRead)
+    issue(
+      ['auth', 'protect_reads'],
+      `is true but no key holds the read scope, so every read would be refused: set auth.api_key or add "read" to a key's scopes (${SCOPES.join(', ')})`,
+    );
+  return issues;
+}
+
+function checkStepServices(raw: unknown, locate: Locate, fromEnv: FromEnvironment): ConfigIssue[] {
   if (!isRecord(raw) || !isRecord(raw.workflows)) return [];
   const services = isRecord(raw.services) ? Object.keys(raw.services) : [];
   const issues: ConfigIssue[] = [];
@@ -266,7 +365,7 @@ function checkStepServices(raw: unknown, locate: Locate): ConfigIssue[] {
       issues.push({
         check: 'services',
         path: formatPath(path),
-        message: `unknown service "${step.service}" (${known})`,
+        message: `unknown service ${quoted(fromEnv, path, step.service)} (${known})`,
         ...locate(path),
       });
     });
@@ -277,6 +376,7 @@ function checkStepServices(raw: unknown, locate: Locate): ConfigIssue[] {
 function checkWebhooks(
   raw: unknown,
   locate: Locate,
+  fromEnv: FromEnvironment,
 ): { errors: ConfigIssue[]; warnings: ConfigIssue[] } {
   const errors: ConfigIssue[] = [];
   const warnings: ConfigIssue[] = [];
@@ -309,7 +409,7 @@ function checkWebhooks(
       warnings.push({
         check: 'webhooks',
         path: formatPath(path),
-        message: `"${event}" is not an event type, so nothing will match it (known: ${EVENT_TYPES.join(', ')}, *)`,
+        message: `${quoted(fromEnv, path, event)} is not an event type, so nothing will match it (known: ${EVENT_TYPES.join(', ')}, *)`,
         ...locate(path),
       });
     });

@@ -39,7 +39,12 @@ describe('interpolate', () => {
     const result = interpolate('${HOST:-${MISSING}}', env);
 
     // Assess
-    expect(result).toEqual({ value: 'qa.test', hadReference: true, errors: [] });
+    expect(result).toEqual({
+      value: 'qa.test',
+      hadReference: true,
+      variables: ['HOST'],
+      errors: [],
+    });
   });
 
   it('reports an unset variable without a default, naming it', () => {
@@ -108,6 +113,24 @@ describe('interpolate', () => {
 
       // Assess
       expect(result.hadReference).toBe(hadReference);
+    });
+  });
+
+  describe.each([
+    { text: 'http://${HOST}:${PORT}/${HOST}', variables: ['HOST', 'PORT'] },
+    { text: 'a${EMPTY}b', variables: ['EMPTY'] },
+    { text: '${MISSING:-9000}', variables: [] },
+    { text: '${EMPTY:-fallback}', variables: [] },
+    { text: '${MISSING:-${NESTED}}', variables: ['NESTED'] },
+    { text: '${HOST:-${NESTED}}', variables: ['HOST'] },
+    { text: '$${HOST}', variables: [] },
+  ])('$text', ({ text, variables }) => {
+    it(`took its value from ${variables.join(', ') || 'no variable'}`, () => {
+      // Act
+      const result = interpolate(text, env);
+
+      // Assess: what a validation error must not repeat.
+      expect(result.variables).toEqual(variables);
     });
   });
 });

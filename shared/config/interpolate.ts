@@ -4,6 +4,8 @@ export interface InterpolationResult {
   value: string;
   /** The text held a `${…}` reference (used to warn when `auth.api_key: ${X}` comes out empty). */
   hadReference: boolean;
+  /** The variables whose values went into the result (not those whose default was used instead). */
+  variables: string[];
   /** One message per variable that is unset with no default, or per malformed reference. */
   errors: string[];
 }
@@ -19,6 +21,7 @@ const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export function interpolate(text: string, env: Environment): InterpolationResult {
   let value = '';
   let hadReference = false;
+  const variables: string[] = [];
   const errors: string[] = [];
   let i = 0;
   while (i < text.length) {
@@ -49,15 +52,17 @@ export function interpolate(text: string, env: Environment): InterpolationResult
     } else if (split !== -1 && (current === undefined || current === '')) {
       const fallback = interpolate(inner.slice(split + 2), env);
       value += fallback.value;
+      variables.push(...fallback.variables);
       errors.push(...fallback.errors);
     } else if (current === undefined) {
       errors.push(`environment variable ${name} is not set`);
     } else {
       value += current;
+      variables.push(name);
     }
     i = close + 1;
   }
-  return { value, hadReference, errors };
+  return { value, hadReference, variables: [...new Set(variables)], errors };
 }
 
 /** The index of the `}` that closes a `${` whose body starts at `from`, skipping nested `${…}`; -1 if none. */

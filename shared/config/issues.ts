@@ -5,6 +5,7 @@ export const CHECKS = {
   yaml: 'YAML syntax',
   variables: 'environment variables',
   schema: 'keys and value types',
+  auth: 'API keys and scopes',
   step_types: 'step types and conditions',
   urls: 'URLs are http(s) with a host',
   services: "every step's service exists",

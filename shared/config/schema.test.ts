@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: config texts hold ${VAR} references on purpose
 import { describe, expect, it } from 'vitest';
 import { analyzeConfig } from './analyze.ts';
 import { defaultConfig, isHttpUrl } from './schema.ts';
@@ -33,7 +34,7 @@ const DEFAULTS = {
     default_model: 'qwen2.5-coder:7b',
     timeout: 120,
   },
-  auth: { api_key: '' },
+  auth: { api_key: '', keys: [], protect_reads: false },
   history_db_path: 'aegis_history.db',
   history_max_records: 0,
   event_log_size: 100,
@@ -138,7 +139,7 @@ event_log_size: 1
         ...DEFAULTS,
         aegis: { name: 'Mine', version: '2.0' },
         llm: { ollama_base_url: 'https://llm.test', default_model: 'm', timeout: 5 },
-        auth: { api_key: 'k' },
+        auth: { api_key: 'k', keys: [], protect_reads: false },
         history_db_path: '/data/h.db',
         history_max_records: 50,
         event_log_size: 1,
@@ -149,8 +150,9 @@ event_log_size: 1
       { key: 'services:', path: 'services', value: {} },
       { key: 'workflows:', path: 'workflows', value: {} },
       { key: 'webhooks:', path: 'webhooks', value: [] },
-      { key: 'auth:', path: 'auth', value: { api_key: '' } },
-      { key: 'auth:\n  api_key:', path: 'auth', value: { api_key: '' } },
+      { key: 'auth:', path: 'auth', value: DEFAULTS.auth },
+      { key: 'auth:\n  api_key:', path: 'auth', value: DEFAULTS.auth },
+      { key: 'auth:\n  keys:', path: 'auth', value: DEFAULTS.auth },
       { key: 'llm:\n  timeout:', path: 'llm', value: DEFAULTS.llm },
       { key: 'event_log_size:', path: 'event_log_size', value: 100 },
     ])('a known key written without a value ($key)', ({ key, path, value }) => {
@@ -199,7 +201,7 @@ event_log_size: 1
       {
         yaml: 'auth:\n  password: p',
         path: 'auth.password',
-        hint: 'known keys: api_key',
+        hint: 'known keys: api_key, keys, protect_reads',
       },
       {
         yaml: 'constructor: 1',
@@ -285,7 +287,7 @@ event_log_size: 1
         error: 'aegis.version: must be a string (put it in quotes) (got 1)',
       },
       { yaml: 'aegis: Aegis', error: 'aegis: must be a mapping of name and version (got "Aegis")' },
-      { yaml: 'auth: 5', error: 'auth: must be a mapping of api_key (got 5)' },
+      { yaml: 'auth: 5', error: 'auth: must be a mapping of api_key, keys and protect_reads' },
       {
         yaml: 'services: [qaagent]',
         error: 'services: must be a mapping of keys to entries (got ["qaagent"])',
@@ -554,6 +556,192 @@ event_log_size: 1
 
       // Assess
       expect(result).toBe(expected);
+    });
+  });
+
+  describe('auth keys (SPEC §15)', () => {
+    it('reads named keys with their scopes, and protect_reads', () => {
+      // Prepare
+      const yaml = `auth:
+  api_key: k-default
+  protect_reads: \${PROTECT}
+  keys:
+    - { name: dashboard, key: k-dash, scopes: [read] }
+    - { name: ci, key: "\${CI_KEY}", scopes: [read, run] }
+`;
+
+      // Act
+      const report = analyzeConfig(yaml, { PROTECT: 'true', CI_KEY: 'k-ci' });
+
+      // Assess
+      expect(report.errors).toEqual([]);
+      expect(report.config?.auth).toEqual({
+        api_key: 'k-default',
+        protect_reads: true,
+        keys: [
+          { name: 'dashboard', key: 'k-dash', scopes: ['read'] },
+          { name: 'ci', key: 'k-ci', scopes: ['read', 'run'] },
+        ],
+      });
+    });
+
+    const key = (name: string, value: string, scopes = '[read]') =>
+      `    - { name: ${name}, key: ${value}, scopes: ${scopes} }`;
+    const auth = (...lines: string[]) => `auth:\n${lines.join('\n')}\n`;
+
+    describe.each([
+      {
+        case: 'two keys with the same name',
+        yaml: auth('  keys:', key('ci', 'secret-value-1'), key('ci', 'secret-value-2')),
+        errors: ['auth.keys[1].name: the same name as auth.keys[0]: each key needs its own name'],
+      },
+      {
+        case: 'a key named default next to auth.api_key',
+        yaml: auth('  api_key: secret-value-0', '  keys:', key('default', 'secret-value-1')),
+        errors: ['auth.keys[0].name: "default" is the name of auth.api_key: choose another name'],
+      },
+      {
+        case: 'two keys with the same value',
+        yaml: auth('  keys:', key('a', 'secret-value-1'), key('b', 'secret-value-1')),
+        errors: ['auth.keys[1].key: the same key as auth.keys[0]: each key must be different'],
+      },
+      {
+        case: 'a key with the value of auth.api_key',
+        yaml: auth('  api_key: secret-value-1', '  keys:', key('a', 'secret-value-1')),
+        errors: ['auth.keys[0].key: the same key as auth.api_key: each key must be different'],
+      },
+      {
+        case: 'an unknown scope',
+        yaml: auth('  keys:', key('a', 'secret-value-1', '[read, write]')),
+        errors: ['auth.keys[0].scopes[1]: must be one of read, run, admin (got "write")'],
+      },
+      {
+        case: 'no scopes',
+        yaml: auth('  keys:', key('a', 'secret-value-1', '[]')),
+        errors: ['auth.keys[0].scopes: must list at least one scope (read, run, admin) (got [])'],
+      },
+      {
+        case: 'scopes left out',
+        yaml: auth('  keys:', '    - { name: a, key: secret-value-1 }'),
+        errors: ['auth.keys[0].scopes: must be a list of scopes (read, run, admin)'],
+      },
+      {
+        case: 'an empty key',
+        yaml: auth('  keys:', key('a', '""')),
+        errors: ['auth.keys[0].key: must not be empty'],
+      },
+      {
+        case: 'an empty key from an empty variable',
+        yaml: auth('  keys:', key('a', '"${CI_KEY:-}"')),
+        errors: ['auth.keys[0].key: must not be empty'],
+      },
+      {
+        case: 'an empty name',
+        yaml: auth('  keys:', key('""', 'secret-value-1')),
+        errors: ['auth.keys[0].name: must not be empty (got "")'],
+      },
+      {
+        case: 'a key written as plain text',
+        yaml: auth('  keys: [secret-value-1]'),
+        errors: ['auth.keys[0]: must be a mapping of key fields (name, key, scopes)'],
+      },
+      {
+        case: 'keys written as one text',
+        yaml: auth('  keys: secret-value-1'),
+        errors: ['auth.keys: must be a list of keys'],
+      },
+      {
+        case: 'auth written as a key',
+        yaml: 'auth: secret-value-1\n',
+        errors: ['auth: must be a mapping of api_key, keys and protect_reads'],
+      },
+      {
+        case: 'protect_reads with no key holding read',
+        yaml: auth('  protect_reads: true', '  keys:', key('ci', 'secret-value-1', '[run, admin]')),
+        errors: [
+          `auth.protect_reads: is true but no key holds the read scope, so every read would be refused: set auth.api_key or add "read" to a key's scopes (read, run, admin)`,
+        ],
+      },
+      {
+        case: 'protect_reads with no key at all',
+        yaml: auth('  protect_reads: "${PROTECT:-true}"'),
+        errors: [expect.stringMatching(/^auth\.protect_reads: is true but no key holds the read/)],
+      },
+      {
+        case: 'protect_reads that is not a flag',
+        yaml: auth('  protect_reads: sometimes'),
+        errors: ['auth.protect_reads: must be true or false (got "sometimes")'],
+      },
+    ])('$case', ({ yaml, errors }) => {
+      it('is an error naming its key path, never a key', () => {
+        // Act
+        const report = analyzeConfig(yaml, {});
+
+        // Assess
+        expect(report.errors.map((e) => `${e.path}: ${e.message}`)).toEqual(errors);
+        expect(report.errors.every((e) => e.line !== undefined)).toBe(true);
+        expect(JSON.stringify(report.errors)).not.toContain('secret-value');
+      });
+    });
+
+    it.each([
+      { case: 'auth.api_key', yaml: auth('  protect_reads: true', '  api_key: k') },
+      {
+        case: 'a key with read',
+        yaml: auth('  protect_reads: true', '  keys:', key('ci', 'k', '[run]'), key('d', 'k2')),
+      },
+      {
+        case: 'an api_key whose variable is missing (that is its own error)',
+        yaml: auth('  protect_reads: true', '  api_key: ${AEGIS_API_KEY}'),
+      },
+    ])('protect_reads is satisfied by $case', ({ yaml }) => {
+      // Act
+      const report = analyzeConfig(yaml, {});
+
+      // Assess
+      expect(report.errors.filter((e) => e.check === 'auth')).toEqual([]);
+    });
+  });
+
+  describe('webhook secrets (SPEC §15 rotation)', () => {
+    const hook = (secret: string) => `webhooks:\n  - url: http://h.test\n    secret: ${secret}\n`;
+
+    it.each([
+      { secret: '""', value: '' },
+      { secret: 'one', value: 'one' },
+      { secret: '[new, old]', value: ['new', 'old'] },
+      { secret: '["${NEW}", old]', value: ['whsec_new', 'old'] },
+    ])('$secret is read as written', ({ secret, value }) => {
+      // Act
+      const report = analyzeConfig(hook(secret), { NEW: 'whsec_new' });
+
+      // Assess
+      expect(report.errors).toEqual([]);
+      expect(report.config?.webhooks[0]?.secret).toEqual(value);
+    });
+
+    it.each([
+      {
+        secret: '[]',
+        error:
+          'webhooks[0].secret: must list at least one secret (or be "" for unsigned deliveries)',
+      },
+      { secret: '[secret-value-1, ""]', error: 'webhooks[0].secret[1]: must not be empty' },
+      {
+        secret: '[secret-value-1, "${OLD:-}"]',
+        error: 'webhooks[0].secret[1]: must not be empty',
+      },
+      {
+        secret: '[secret-value-1, 5]',
+        error: 'webhooks[0].secret: must be a string or a list of strings (newest first)',
+      },
+    ])('$secret is an error naming its path', ({ secret, error }) => {
+      // Act
+      const report = analyzeConfig(hook(secret), {});
+
+      // Assess
+      expect(report.errors.map((e) => `${e.path}: ${e.message}`)).toEqual([error]);
+      expect(JSON.stringify(report.errors)).not.toContain('secret-value');
     });
   });
 });

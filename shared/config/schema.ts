@@ -141,13 +141,26 @@ export const serviceSchema = z.strictObject(
   mapping('must be a mapping of service keys (name, url, …)'),
 );
 
+const nonEmptyText = text.min(1, 'must not be empty');
+
+/** One secret, or a list of them, newest first, while receivers move to the new one (SPEC §15). */
+const webhookSecret = z.union(
+  [
+    text,
+    z
+      .array(nonEmptyText, { error: 'must be a list of strings' })
+      .min(1, 'must list at least one secret (or be "" for unsigned deliveries)'),
+  ],
+  { error: 'must be a string or a list of strings (newest first)' },
+);
+
 export const webhookSchema = z.strictObject(
   {
     url: httpUrl,
     events: z
       .array(text, { error: 'must be a list of event types' })
       .default(['workflow.completed']),
-    secret: text.default(''),
+    secret: webhookSecret.default(''),
   },
   mapping('must be a mapping of webhook keys (url, events, secret)'),
 );
@@ -163,6 +176,21 @@ export const triggerSchema = z.strictObject(
     branches: z.array(text, { error: 'must be a list of branch names' }).optional(),
   },
   mapping('must be a mapping of trigger keys (workflow, secret, source, events, branches)'),
+);
+
+/** SPEC §15: `read` (every GET), `run` (start, cancel, rerun), `admin` (redeliver and the rest). */
+export const SCOPES = ['read', 'run', 'admin'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+export const apiKeySchema = z.strictObject(
+  {
+    name: nonEmptyText,
+    key: nonEmptyText,
+    scopes: z
+      .array(oneOf(SCOPES), { error: `must be a list of scopes (${SCOPES.join(', ')})` })
+      .min(1, `must list at least one scope (${SCOPES.join(', ')})`),
+  },
+  mapping('must be a mapping of key fields (name, key, scopes)'),
 );
 
 const mapOf = <T extends z.ZodType>(schema: T) =>
@@ -191,8 +219,15 @@ export const configSchema = z.strictObject(
         timeout: 120,
       }),
     auth: z
-      .strictObject({ api_key: text.default('') }, mapping('must be a mapping of api_key'))
-      .default({ api_key: '' }),
+      .strictObject(
+        {
+          api_key: text.default(''),
+          keys: z.array(apiKeySchema, { error: 'must be a list of keys' }).default([]),
+          protect_reads: flag.default(false),
+        },
+        mapping('must be a mapping of api_key, keys and protect_reads'),
+      )
+      .default({ api_key: '', keys: [], protect_reads: false }),
     history_db_path: text.default('aegis_history.db'),
     history_max_records: integer(0).default(0),
     event_log_size: integer(1).default(100),
@@ -211,6 +246,8 @@ export type StepConfig = z.infer<typeof stepSchema>;
 export type WebhookConfig = z.infer<typeof webhookSchema>;
 export type TriggerConfig = z.infer<typeof triggerSchema>;
 export type ConcurrencyConfig = z.infer<typeof concurrencySchema>;
+export type ApiKeyConfig = z.infer<typeof apiKeySchema>;
+export type AuthConfig = AegisConfig['auth'];
 
 /** The configuration used when no file is found: no services, no workflows. */
 export function defaultConfig(): AegisConfig {

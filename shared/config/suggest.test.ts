@@ -28,7 +28,7 @@ describe('closestKey', () => {
 describe('schemaAt', () => {
   it.each([
     { path: [], keys: Object.keys(configSchema.shape) },
-    { path: ['auth'], keys: ['api_key'] },
+    { path: ['auth'], keys: ['api_key', 'keys', 'protect_reads'] },
     { path: ['webhooks', 0], keys: ['url', 'events', 'secret'] },
     {
       path: ['services', 'any-key'],

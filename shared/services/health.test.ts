@@ -185,6 +185,40 @@ describe('serviceListing', () => {
     });
   });
 
+  it('shows credentials in a service URL as ***, while the check uses the real URL', async () => {
+    // Prepare
+    const qa = await stub({ 'GET /health': { status: 200 } });
+    const services = { qaagent: service(qa.url.replace('http://', 'http://ci:pass-1@')) };
+
+    // Act
+    const health = await checkAllServices(services, { env: {} });
+    const [entry] = serviceListing(services, health);
+
+    // Assess
+    expect(health[0]).toMatchObject({ healthy: true });
+    expect(entry?.url).toBe(qa.url.replace('http://', 'http://***:***@'));
+  });
+
+  it('masks token-like query parameters, in the URL and in an error that quotes one', () => {
+    // Act
+    const [entry] = serviceListing({ qaagent: service('https://qa.test/?api_key=pass-2&v=1') }, [
+      {
+        service: 'qaagent',
+        healthy: false,
+        status: 'unreachable',
+        status_code: null,
+        latency_ms: 1,
+        error: 'redirected to https://sso.test/login?sig=pass-3',
+      },
+    ]);
+
+    // Assess
+    expect(entry).toMatchObject({
+      url: 'https://qa.test/?api_key=***&v=1',
+      error: 'redirected to https://sso.test/login?sig=***',
+    });
+  });
+
   it('leaves out a check for a service it does not know', () => {
     const listing = serviceListing({}, [
       {

@@ -1,7 +1,8 @@
 import type { ServiceConfig } from '../config/schema.ts';
+import { redactUrl, redactUrlsIn } from '../redact.ts';
 import type { HealthStatus, ServiceHealth } from './health.ts';
 
-/** One entry of `GET /api/services` and `aegis status --json`. */
+/** One entry of `GET /api/services` and `aegis status --json`: credentials in URLs as `***` (SPEC §15). */
 export interface ServiceListing {
   key: string;
   name: string;
@@ -25,11 +26,11 @@ export function serviceListing(
         key: h.service,
         name: service.name,
         description: service.description,
-        url: service.url,
+        url: redactUrl(service.url),
         features: service.features,
         status: h.status,
         latency_ms: h.latency_ms,
-        error: h.error,
+        error: h.error === null ? null : redactUrlsIn(h.error),
       },
     ];
   });

@@ -100,6 +100,45 @@ describe('webhook delivery through the host', () => {
     await hook.stub.close();
   });
 
+  it('signs with every secret of a rotation, so receivers on the new or the old one verify it', async () => {
+    // Prepare
+    const OLD_SECRET = 'the-secret-being-retired';
+    const hook = await receiver();
+    const { url, logText } = await startTestHost(
+      config(`  - { url: "${hook.url}", secret: ["${SECRET}", "${OLD_SECRET}"] }`),
+    );
+
+    // Act
+    await run(url);
+    const [request] = await eventually(
+      () => (hook.hooks().length > 0 ? hook.hooks() : undefined),
+      1_000,
+      'the webhook',
+    );
+    const listed = await (await fetch(`${url}/api/webhooks`)).text();
+
+    // Assess: the same delivery, verified by the reference library with either secret.
+    const headers = request?.headers as Record<string, string>;
+    expect(headers['webhook-signature']?.split(' ')).toHaveLength(2);
+    for (const secret of [SECRET, OLD_SECRET]) {
+      const verifier = new Webhook(new TextEncoder().encode(secret), { format: 'raw' });
+      expect(verifier.verify(request?.body ?? '', headers)).toEqual(request?.json);
+    }
+    expect(headers['x-aegis-signature']).toBe(
+      createHmac('sha256', SECRET)
+        .update(request?.body ?? '')
+        .digest('hex'),
+    );
+    expect(JSON.parse(listed)).toEqual([
+      { url: hook.url, events: ['workflow.completed'], signed: true },
+    ]);
+    for (const text of [listed, logText()]) {
+      expect(text).not.toContain(SECRET);
+      expect(text).not.toContain(OLD_SECRET);
+    }
+    await hook.stub.close();
+  });
+
   it('sends unsigned when no secret is set, and never sends an event type a webhook did not ask for', async () => {
     const all = await receiver();
     const failures = await receiver();

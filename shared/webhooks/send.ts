@@ -3,14 +3,14 @@ import { describeTransportError } from '../services/http.ts';
 import { PACKAGE_VERSION } from '../version.ts';
 import type { ClaimedDelivery } from './outbox.ts';
 import { type AttemptResult, parseRetryAfter } from './retry-policy.ts';
-import { signDelivery } from './sign.ts';
+import { signDelivery, webhookSecrets } from './sign.ts';
 
 /** SPEC §5: each attempt is cut off after 10 s. */
 export const DELIVERY_TIMEOUT_MS = 10_000;
 
 export interface SendOptions {
-  /** The webhook's secret; "" sends unsigned. */
-  secret: string;
+  /** The webhook's secret, or its secrets newest first (SPEC §15); "" sends unsigned. */
+  secret: string | readonly string[];
   timeoutMs?: number;
   /** Aborts the attempt early (shutdown). */
   signal?: AbortSignal | undefined;
@@ -30,10 +30,11 @@ export async function sendDelivery(
     'webhook-id': delivery.webhookId,
     'webhook-timestamp': String(timestamp),
   };
-  if (options.secret !== '')
+  const [newest, ...older] = webhookSecrets(options.secret);
+  if (newest !== undefined)
     Object.assign(
       headers,
-      signDelivery(options.secret, delivery.webhookId, timestamp, delivery.payload),
+      signDelivery([newest, ...older], delivery.webhookId, timestamp, delivery.payload),
     );
   const timeout = AbortSignal.timeout(options.timeoutMs ?? DELIVERY_TIMEOUT_MS);
   const signal = options.signal ? AbortSignal.any([timeout, options.signal]) : timeout;
