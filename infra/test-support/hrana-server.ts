@@ -243,7 +243,7 @@ export async function startHranaServer(options: HranaServerOptions = {}): Promis
       } catch (error) {
         if (sqliteCode(error) !== 'SQLITE_BUSY') throw error;
         if (Date.now() > giveUpAt)
-          throw new StatementError(`SQLite error: ${error}`, 'SQLITE_BUSY');
+          throw new StatementError(`SQLite error: ${(error as Error).message}`, 'SQLITE_BUSY');
       } finally {
         trackLock(stream);
       }
