@@ -7,8 +7,9 @@
 #     `docker stop` ends it with exit 0 well within 10 s;
 #   - `--read-only --tmpfs /tmp` under an arbitrary UID in group 0 with a fresh volume
 #     (Kubernetes / OpenShift); CLI subcommands through the entrypoint;
-#   - compose: `up` on the committed defaults, history on the named volume survives
-#     `down` / `up`; with the demo profile, demo-pipeline runs full_pipeline successfully.
+#   - compose: `config` accepts the file with and without the scale profile; `up` on the
+#     committed defaults, history on the named volume survives `down` / `up`; with the demo
+#     profile, demo-pipeline runs full_pipeline successfully.
 # Prints the measured figures. Every wait is bounded; everything it creates (containers,
 # volumes, the compose project) is removed on exit; the image is kept.
 #
@@ -264,6 +265,23 @@ if [ "$COMPOSE_TESTS" = 1 ]; then
   export AEGIS_PORT=127.0.0.1: AEGIS_DEMO_PORT=127.0.0.1: AEGIS_DEMO_TRACKER_PORT=127.0.0.1:
 
   [ ! -f .env ] || log "note: ./.env exists; compose reads it, so these are not quite the committed defaults"
+
+  # The scale profile (a libSQL server and two hosts on it) is checked as a file only: its
+  # image is not pulled here. `config` must accept the file with and without the profile.
+  compose 60 config -q || fail "compose config rejects docker-compose.yml"
+  compose 60 --profile scale config -q || fail "compose --profile scale config rejects docker-compose.yml"
+  scale_config=$(AEGIS_A_PORT=18001 AEGIS_B_PORT=18002 compose 60 --profile scale config)
+  scale_services=" $(compose 60 --profile scale config --services | tr '\n' ' ') "
+  for service in aegis libsql aegis-a aegis-b; do
+    [[ $scale_services == *" $service "* ]] || fail "compose --profile scale config lacks the service $service"
+  done
+  for port in 18001 18002; do
+    # Compose v1 prints `published: 18001`, v2 `published: "18001"`.
+    [[ $scale_config =~ published:\ \"?$port\"?($'\n'|$) ]] \
+      || fail "compose --profile scale config does not publish AEGIS_A_PORT / AEGIS_B_PORT ($port)"
+  done
+  [[ $scale_config == *"AEGIS_DB_URL: http://libsql:8080"* ]] || fail "the scale hosts do not point AEGIS_DB_URL at the libsql service"
+  log "compose config: accepted with and without --profile scale (libsql, aegis-a, aegis-b)"
   cli_help=$(timeout 60 docker run --rm "$IMAGE" --help 2>/dev/null || true)
   grep -q '^ *demo-services' <<<"$cli_help" || fail "the image has no 'aegis demo-services' command (the demo profile needs it)"
 

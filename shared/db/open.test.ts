@@ -468,10 +468,10 @@ describe('openDatabase: a libSQL server (AEGIS_DB_URL) that cannot be used names
     db.close();
 
     expect(missing.message).toBe(
-      `cannot open the history database at ${server.url}: the server refused the connection: AEGIS_DB_AUTH_TOKEN is not set, and this server needs it`,
+      `cannot open the history database at ${server.url}: the server refused the connection (HTTP 401): AEGIS_DB_AUTH_TOKEN is not set, and this server needs it`,
     );
     expect(wrong.message).toBe(
-      `cannot open the history database at ${server.url}: the server refused the connection: AEGIS_DB_AUTH_TOKEN is wrong or has expired`,
+      `cannot open the history database at ${server.url}: the server refused the connection (HTTP 401): AEGIS_DB_AUTH_TOKEN is wrong or has expired`,
     );
     expect(wrong.message).not.toContain('a-wrong-token');
   });

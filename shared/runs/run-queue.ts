@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Client, InStatement, Row } from '@libsql/client';
 import type { OnInterrupt, WorkflowConfig } from '../config/schema.ts';
+import { statement } from '../db/statement.ts';
 
 export const RUN_STATUSES = ['queued', 'running', 'completed', 'cancelled', 'interrupted'] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
@@ -125,45 +126,50 @@ export class RunQueue {
     const statements: InStatement[] = [];
     if (key !== undefined) {
       statements.push(
-        {
-          sql: `DELETE FROM idempotency_keys WHERE idem_key = :key
+        statement(
+          `DELETE FROM idempotency_keys WHERE idem_key = :key
                 AND (created_at <= :expired OR NOT EXISTS (SELECT 1 FROM runs WHERE runs.run_id = idempotency_keys.run_id))`,
           args,
-        },
-        {
-          sql: `INSERT INTO idempotency_keys (idem_key, workflow_name, run_id, created_at)
+        ),
+        statement(
+          `INSERT INTO idempotency_keys (idem_key, workflow_name, run_id, created_at)
                 VALUES (:key, :wf, :id, :now) ON CONFLICT (idem_key) DO NOTHING`,
           args,
-        },
+        ),
       );
     }
-    statements.push({
-      sql: `INSERT INTO runs (run_id, workflow_name, status, queued_at, trigger, triggered_by, parent_run_id, rerun_from,
+    statements.push(
+      statement(
+        `INSERT INTO runs (run_id, workflow_name, status, queued_at, trigger, triggered_by, parent_run_id, rerun_from,
               trace_id, parent_span_id, concurrency_limit, queue_deadline, on_interrupt)
             SELECT :id, :wf, 'queued', :nowIso, :trigger, :by, :parent, :from, :trace, :span, :limit, :deadline, :onInterrupt
             WHERE ${guards.join(' AND ')}`,
-      args: {
-        ...args,
-        trigger: request.trigger,
-        by: request.triggeredBy ?? null,
-        parent: request.parentRunId ?? null,
-        from: request.rerunFrom ?? null,
-        trace: request.traceId ?? null,
-        span: request.parentSpanId ?? null,
-        deadline: queue_timeout === undefined ? null : now + Math.round(queue_timeout * 1000),
-        onInterrupt: on_interrupt,
-      },
-    });
+        {
+          ...args,
+          trigger: request.trigger,
+          by: request.triggeredBy ?? null,
+          parent: request.parentRunId ?? null,
+          from: request.rerunFrom ?? null,
+          trace: request.traceId ?? null,
+          span: request.parentSpanId ?? null,
+          deadline: queue_timeout === undefined ? null : now + Math.round(queue_timeout * 1000),
+          onInterrupt: on_interrupt,
+        },
+      ),
+    );
     if (key !== undefined)
-      statements.push({
-        // A run the concurrency rule refused leaves no key behind: the next try may start one.
-        sql: 'DELETE FROM idempotency_keys WHERE idem_key = :key AND run_id = :id AND changes() = 0',
-        args,
-      });
+      // A run the concurrency rule refused leaves no key behind: the next try may start one.
+      statements.push(
+        statement(
+          'DELETE FROM idempotency_keys WHERE idem_key = :key AND run_id = :id AND changes() = 0',
+          args,
+        ),
+      );
     const supersedeAt = statements.length;
     if (concurrency?.on_conflict === 'cancel_running')
-      statements.push({
-        sql: `UPDATE runs SET
+      statements.push(
+        statement(
+          `UPDATE runs SET
                 status = CASE status WHEN 'queued' THEN 'cancelled' ELSE status END,
                 reason = CASE status WHEN 'queued' THEN :supersede ELSE reason END,
                 completed_at = CASE status WHEN 'queued' THEN :nowIso ELSE completed_at END,
@@ -174,14 +180,14 @@ export class RunQueue {
                 LIMIT max(0, (SELECT count(*) FROM runs WHERE workflow_name = :wf AND ${ACTIVE}) - :limit))
               AND EXISTS (SELECT 1 FROM runs WHERE run_id = :id)
               RETURNING run_id, status`,
-        args,
-      });
+          args,
+        ),
+      );
     const insertedAt = statements.length;
-    statements.push({ sql: 'SELECT run_id FROM runs WHERE run_id = :id', args });
-    statements.push({
-      sql: 'SELECT run_id, workflow_name FROM idempotency_keys WHERE idem_key = :key',
-      args,
-    });
+    statements.push(statement('SELECT run_id FROM runs WHERE run_id = :id', args));
+    statements.push(
+      statement('SELECT run_id, workflow_name FROM idempotency_keys WHERE idem_key = :key', args),
+    );
     const results = await this.#db.batch(statements, 'write');
     if ((results[insertedAt]?.rows.length ?? 0) > 0) {
       const superseded =
@@ -267,11 +273,13 @@ export class RunQueue {
     cancelRequests: Map<string, string>;
   }> {
     const now = options.now ?? Date.now();
-    const result = await this.#db.execute({
-      sql: `UPDATE runs SET lease_until = :until WHERE status = 'running' AND lease_owner = :owner
+    const result = await this.#db.execute(
+      statement(
+        `UPDATE runs SET lease_until = :until WHERE status = 'running' AND lease_owner = :owner
             RETURNING run_id, cancel_requested`,
-      args: { until: now + options.leaseMs, owner: options.owner },
-    });
+        { until: now + options.leaseMs, owner: options.owner },
+      ),
+    );
     return leaseState(result.rows);
   }
 
@@ -290,17 +298,17 @@ export class RunQueue {
     const args = { id: runId, reason, nowIso: new Date(now).toISOString() };
     const [cancelled, requested, current] = await this.#db.batch(
       [
-        {
-          sql: `UPDATE runs SET status = 'cancelled', reason = :reason, completed_at = :nowIso
+        statement(
+          `UPDATE runs SET status = 'cancelled', reason = :reason, completed_at = :nowIso
                 WHERE run_id = :id AND status = 'queued' RETURNING workflow_name`,
           args,
-        },
-        {
-          sql: `UPDATE runs SET cancel_requested = :reason
+        ),
+        statement(
+          `UPDATE runs SET cancel_requested = :reason
                 WHERE run_id = :id AND status = 'running' AND cancel_requested IS NULL RETURNING run_id`,
           args,
-        },
-        { sql: 'SELECT status FROM runs WHERE run_id = :id', args },
+        ),
+        statement('SELECT status FROM runs WHERE run_id = :id', args),
       ],
       'write',
     );
@@ -341,11 +349,13 @@ export class RunQueue {
       args: [now],
     });
     if (due.rows.length > 0) {
-      const timedOut = await this.#db.execute({
-        sql: `UPDATE runs SET status = 'cancelled', reason = 'queue timeout', completed_at = :nowIso
+      const timedOut = await this.#db.execute(
+        statement(
+          `UPDATE runs SET status = 'cancelled', reason = 'queue timeout', completed_at = :nowIso
               WHERE status = 'queued' AND queue_deadline <= :now RETURNING run_id, workflow_name`,
-        args: { now, nowIso: new Date(now).toISOString() },
-      });
+          { now, nowIso: new Date(now).toISOString() },
+        ),
+      );
       outcome.timedOut = timedOut.rows.map((r) => ({
         runId: String(r.run_id),
         workflow: String(r.workflow_name),
@@ -429,21 +439,25 @@ export class RunQueue {
     const statements: InStatement[] = [...(options.before ?? [])];
     const requeueAt = statements.length;
     if (options.requeue)
-      statements.push({
-        sql: `INSERT INTO runs (run_id, workflow_name, status, queued_at, trigger, parent_run_id, rerun_from, trace_id,
+      statements.push(
+        statement(
+          `INSERT INTO runs (run_id, workflow_name, status, queued_at, trigger, parent_run_id, rerun_from, trace_id,
                 concurrency_limit, on_interrupt, requeue_depth)
               SELECT :rerun, workflow_name, 'queued', :nowIso, 'rerun', run_id, 'failed', trace_id,
                 concurrency_limit, on_interrupt, requeue_depth + 1
               FROM runs WHERE ${options.still} AND on_interrupt = 'requeue' AND requeue_depth < :depth
               RETURNING run_id`,
-        args,
-      });
+          args,
+        ),
+      );
     const markAt = statements.length;
-    statements.push({
-      sql: `UPDATE runs SET ${options.set}, lease_owner = NULL, lease_until = NULL
+    statements.push(
+      statement(
+        `UPDATE runs SET ${options.set}, lease_owner = NULL, lease_until = NULL
             WHERE ${options.still} RETURNING workflow_name`,
-      args,
-    });
+        args,
+      ),
+    );
     statements.push(...(options.after ?? []));
     const results = await this.#db.batch(statements, 'write');
     const row = results[markAt]?.rows[0];
