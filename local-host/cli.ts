@@ -4,6 +4,7 @@ import { errorMessage, HttpError, UserFacingError } from '#shared/errors.ts';
 import { PACKAGE_VERSION } from '#shared/version.ts';
 import { registerConfig } from './commands/config.ts';
 import { registerHealthcheck } from './commands/healthcheck.ts';
+import { registerInit } from './commands/init.ts';
 import { registerInvoke } from './commands/invoke.ts';
 import { registerRun } from './commands/run.ts';
 import { registerServe } from './commands/serve.ts';
@@ -37,6 +38,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
     .helpOption('-h, --help', 'show help for a command')
     .showHelpAfterError('(run with --help for usage)');
   program.addHelpText('after', '\nRun `aegis <command> --help` for the options of a command.');
+  registerInit(program, io, setExit);
   registerServe(program, io, setExit);
   registerRun(program, io, setExit);
   registerStatus(program, io, setExit);
