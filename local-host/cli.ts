@@ -5,6 +5,7 @@ import { checkLogSettings } from '#shared/logger.ts';
 import { PACKAGE_VERSION } from '#shared/version.ts';
 import { registerConfig } from './commands/config.ts';
 import { registerHealthcheck } from './commands/healthcheck.ts';
+import { registerInit } from './commands/init.ts';
 import { registerInvoke } from './commands/invoke.ts';
 import { registerRun } from './commands/run.ts';
 import { registerRuns } from './commands/runs.ts';
@@ -41,6 +42,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
   program.addHelpText('after', '\nRun `aegis <command> --help` for the options of a command.');
   // A mistyped LOG_LEVEL or LOG_FORMAT stops every command, also those that log nothing yet.
   program.hook('preAction', () => checkLogSettings(io.env));
+  registerInit(program, io, setExit);
   registerServe(program, io, setExit);
   registerRun(program, io, setExit);
   registerRuns(program, io, setExit);

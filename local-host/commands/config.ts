@@ -19,7 +19,7 @@ interface PathOptions {
 }
 
 /** `--path` (the original's name) and `--config` (every other command's) are the same option. */
-function fileOption(
+export function fileOption(
   options: PathOptions,
   cwd: string,
 ): { explicitPath: string | undefined; explicitOption: string } {

@@ -12,10 +12,16 @@ export interface ProcessResult {
 }
 
 export interface SpawnOptions {
-  cwd?: string;
+  cwd?: string | undefined;
   env?: Record<string, string | undefined>;
-  /** Killed (SIGKILL) if still running after this long. */
-  timeoutMs?: number;
+  /** Killed (SIGKILL) if still running after this long (default 15 s). */
+  timeoutMs?: number | undefined;
+  /**
+   * Its own process group, signalled as a whole (`process.kill(-pid)`, as a
+   * terminal's Ctrl-C does): for launchers such as npx that do not pass
+   * signals on to the command they start.
+   */
+  processGroup?: boolean | undefined;
 }
 
 /** A running `aegis` process, with what it has printed so far. */
@@ -30,12 +36,22 @@ export interface RunningAegis {
 /** Starts the built `aegis` as a child process, as a user's shell would, with a clean environment. */
 export function spawnAegis(
   args: readonly string[],
-  { cwd, env, timeoutMs = 15_000 }: SpawnOptions = {},
+  { cwd, env, timeoutMs }: SpawnOptions = {},
 ): RunningAegis {
-  const child = spawn(process.execPath, [AEGIS_BIN, ...args], {
+  return spawnCommand(process.execPath, [AEGIS_BIN, ...args], {
     cwd,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+    timeoutMs,
   });
+}
+
+/** Starts any command with exactly the given environment, collecting what it prints. */
+export function spawnCommand(
+  command: string,
+  args: readonly string[],
+  { cwd, env, timeoutMs = 15_000, processGroup = false }: SpawnOptions = {},
+): RunningAegis {
+  const child = spawn(command, args, { cwd, env, detached: processGroup });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => {
@@ -44,9 +60,15 @@ export function spawnAegis(
   child.stderr.on('data', (chunk: Buffer) => {
     stderr += chunk.toString('utf8');
   });
-  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const timer = setTimeout(() => {
+    if (processGroup && child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+    else child.kill('SIGKILL');
+  }, timeoutMs);
   const exited = new Promise<number | null>((resolve, reject) => {
-    child.on('error', reject);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
     child.on('close', (code) => {
       clearTimeout(timer);
       resolve(code);
@@ -56,11 +78,23 @@ export function spawnAegis(
 }
 
 /** Runs the built `aegis` to its end. */
-export async function runAegis(
+export function runAegis(
   args: readonly string[],
   options: SpawnOptions = {},
 ): Promise<ProcessResult> {
-  const running = spawnAegis(args, options);
+  return toEnd(spawnAegis(args, options));
+}
+
+/** Runs any command to its end, with exactly the given environment. */
+export function runCommand(
+  command: string,
+  args: readonly string[],
+  options: SpawnOptions = {},
+): Promise<ProcessResult> {
+  return toEnd(spawnCommand(command, args, options));
+}
+
+async function toEnd(running: RunningAegis): Promise<ProcessResult> {
   running.child.stdin.end();
   const code = await running.exited;
   return { code, stdout: running.stdout(), stderr: running.stderr() };
