@@ -8,6 +8,7 @@ import {
   serviceHealthSchema,
   serviceListingSchema,
 } from '#shared/http-api/schemas.ts';
+import { redactUrl, redactUrlsIn } from '#shared/redact.ts';
 import { checkAllServices, checkServiceHealth } from '#shared/services/health.ts';
 import { serviceListing } from '#shared/services/listing.ts';
 
@@ -43,10 +44,16 @@ export const servicesRoutes: readonly RouteDefinition[] = [
       },
       404: ERROR_RESPONSES[404],
     },
-    handle: ({ params }, context) =>
-      checkServiceHealth(params.name, findService(context.config, params.name), {
-        env: context.env,
-      }),
+    handle: async ({ params }, context) => {
+      const health = await checkServiceHealth(
+        params.name,
+        findService(context.config, params.name),
+        {
+          env: context.env,
+        },
+      );
+      return { ...health, error: health.error === null ? null : redactUrlsIn(health.error) };
+    },
   }),
   defineRoute({
     method: 'get',
@@ -67,8 +74,8 @@ export const servicesRoutes: readonly RouteDefinition[] = [
         name: s.name,
         description: s.description,
         features: s.features,
-        repo_url: s.repo_url,
-        docs_url: s.docs_url,
+        repo_url: redactUrl(s.repo_url),
+        docs_url: redactUrl(s.docs_url),
       })),
       workflows: Object.keys(config.workflows),
     }),

@@ -3,7 +3,9 @@ import { NotFoundError } from '#shared/errors.ts';
 import { idParam, limitParam, oneOfParam } from '#shared/http-api/params.ts';
 import { defineRoute, type RouteDefinition, reply } from '#shared/http-api/route.ts';
 import { deliverySchema, ERROR_RESPONSES, webhookListingSchema } from '#shared/http-api/schemas.ts';
+import { redactUrl } from '#shared/redact.ts';
 import { DELIVERY_STATUSES } from '#shared/webhooks/outbox.ts';
+import { webhookSecrets } from '#shared/webhooks/sign.ts';
 
 export const webhooksRoutes: readonly RouteDefinition[] = [
   defineRoute({
@@ -17,7 +19,11 @@ export const webhooksRoutes: readonly RouteDefinition[] = [
       200: { description: 'Webhooks, in config order.', schema: z.array(webhookListingSchema) },
     },
     handle: (_input, { config }) =>
-      config.webhooks.map((w) => ({ url: w.url, events: w.events, signed: w.secret !== '' })),
+      config.webhooks.map((w) => ({
+        url: redactUrl(w.url),
+        events: w.events,
+        signed: webhookSecrets(w.secret).length > 0,
+      })),
   }),
   defineRoute({
     method: 'get',

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Client, InStatement, Row } from '@libsql/client';
 import type { WebhookConfig } from '../config/schema.ts';
 import type { AegisEvent } from '../events/types.ts';
+import { redactUrl, redactUrlsIn } from '../redact.ts';
 
 export const DELIVERY_STATUSES = ['pending', 'delivered', 'failed'] as const;
 export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
@@ -261,17 +262,18 @@ export class WebhookOutbox {
   }
 }
 
+/** A delivery as the API and the dashboard show it: credentials in its URL and error masked (SPEC §15). */
 function toDelivery(row: Row): Delivery {
   return {
     id: Number(row.id),
     webhook_id: String(row.webhook_id),
     event_type: String(row.event_type),
     run_id: String(row.run_id),
-    url: String(row.url),
+    url: redactUrl(String(row.url)),
     status: row.status as DeliveryStatus,
     attempts: Number(row.attempts),
     last_status_code: row.last_status_code === null ? null : Number(row.last_status_code),
-    last_error: row.last_error === null ? null : String(row.last_error),
+    last_error: row.last_error === null ? null : redactUrlsIn(String(row.last_error)),
     created_at: String(row.created_at),
     next_attempt_at:
       row.next_attempt_at === null ? null : new Date(Number(row.next_attempt_at)).toISOString(),
