@@ -9,6 +9,7 @@ import { benchContainer } from './container.ts';
 import { benchHandler } from './handler.ts';
 import { benchHistory } from './history.ts';
 import { benchLambda } from './lambda.ts';
+import { benchQueue } from './queue.ts';
 import {
   describeMachine,
   type EvaluatedRow,
@@ -54,6 +55,7 @@ const allSections: [string, string, () => Promise<Row[]>][] = [
     '5-step workflow runs and the RSS of aegis serve',
     () => benchWorkflow(config, stubs),
   ],
+  ['queue', 'the run queue: async latency and drain rate', () => benchQueue(config)],
   ['startup', 'start-up to the first 200', () => benchStartup(config)],
   ['lambda', 'Lambda bundles', () => benchLambda()],
   ['container', 'container image', () => benchContainer()],
@@ -90,6 +92,7 @@ const ORDER = [
   'http',
   'handler',
   'workflow',
+  'queue',
   'history',
   'memory',
   'startup',

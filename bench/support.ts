@@ -175,7 +175,8 @@ export function http(
     method = 'GET',
     body,
     keepAlive = true,
-  }: { method?: string; body?: string; keepAlive?: boolean } = {},
+    headers = {},
+  }: { method?: string; body?: string; keepAlive?: boolean; headers?: Record<string, string> } = {},
 ): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
@@ -184,7 +185,10 @@ export function http(
       {
         method,
         agent: keepAlive ? agent : false,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        headers: {
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+          ...headers,
+        },
       },
       (res) => {
         const chunks: Buffer[] = [];
