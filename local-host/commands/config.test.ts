@@ -96,6 +96,7 @@ describe('aegis config validate', () => {
         '  ✓ URLs are http(s) with a host',
         "  ✓ every step's service exists",
         '  ✓ webhooks',
+        '  ✓ schedules and triggers',
         'Valid: 2 services, 1 workflow, 2 webhooks.',
         '',
       ].join('\n'),
@@ -130,6 +131,7 @@ describe('aegis config validate', () => {
         `      ${path}:13:18: workflows.full_pipeline.steps[0].service: unknown service "qa" (known: qaagent)`,
         '  ✗ webhooks',
         `      ${path}:18:10: webhooks[1].url: same URL as webhooks[0]: list all its events in one entry`,
+        '  ✓ schedules and triggers',
         `  ! warning: ${path}:17:14: webhooks[0].events[0]: "workflow.done" is not an event type, so nothing will match it (known: workflow.started, step.completed, failure.detected, workflow.completed, workflow.cancelled, *)`,
         'Invalid: 7 errors.',
         '',
@@ -157,6 +159,7 @@ describe('aegis config validate', () => {
       '  - URLs are http(s) with a host (not checked: the YAML does not parse)',
       "  - every step's service exists (not checked: the YAML does not parse)",
       '  - webhooks (not checked: the YAML does not parse)',
+      '  - schedules and triggers (not checked: the YAML does not parse)',
       'Invalid: 1 error.',
       '',
     ]);
