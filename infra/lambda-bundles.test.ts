@@ -381,6 +381,7 @@ describe('the bundles against a libSQL server (Hrana over HTTP)', () => {
       value: {
         webhooks: { attempted: queued, delivered: queued, retrying: 0, failed: 0, pending: 0 },
         runs: { executed: 0, failed: 0 },
+        schedules: { queued: 0 },
       },
     });
     const hooks = receiver.calls('POST /hook');
