@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sign } from '@octokit/webhooks-methods';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiHandler } from '#shared/http-api/lambda.ts';
+import { runCommand } from '#test/support/cli-process.ts';
 import { eventually, startTestHost, type TestHost } from '#test/support/host.ts';
 import { invokeHandler } from '#test/support/invoke.ts';
 import { QA_AGENT_ROUTES, type StubService, startStub } from '#test/support/stub-service.ts';
@@ -417,5 +419,51 @@ describe('the triggers function on Lambda', () => {
     const runId = (accepted.json as { run_id: string }).run_id;
     expect(await (await host.context.stores()).history.statusOf(runId)).toBe('queued');
     expect(refused.status).toBe(401);
+  });
+});
+
+describe("the README's trigger setup", () => {
+  const readme = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
+  const start = readme.indexOf('### Start runs from a webhook instead of a job step');
+  const section = readme.slice(start, readme.indexOf('\n### ', start + 1));
+  const block = (language: string, containing: string) => {
+    const found = [...section.matchAll(new RegExp(`\`\`\`${language}\\n([\\s\\S]*?)\`\`\``, 'g'))]
+      .map((match) => match[1] ?? '')
+      .find((text) => text.includes(containing));
+    if (found === undefined) throw new Error(`no ${language} block with ${containing}`);
+    return found;
+  };
+
+  it('takes a GitHub push and the signed curl request it shows, with its config', async () => {
+    const env = {
+      GITHUB_WEBHOOK_SECRET: 'readme-gh-secret',
+      DEPLOY_WEBHOOK_SECRET: 'readme-deploy-secret',
+    };
+    const host = await startTestHost(
+      `services:
+  qaagent: { name: QA Agent, url: "${qa.url}" }
+workflows:
+  full_pipeline: { name: Full, steps: [{ type: discover, service: qaagent }] }
+  quick_check: { name: Quick, steps: [{ type: discover, service: qaagent }] }
+${block('yaml', 'triggers:')}`,
+      { env },
+    );
+
+    const push = await github(host, 'github_push', PUSH_MAIN, {
+      secret: env.GITHUB_WEBHOOK_SECRET,
+    });
+    const curl = await runCommand('bash', ['-c', block('sh', 'openssl dgst')], {
+      // A HOME of its own: bash reads ~/.bashrc when its stdin is a socket, as Node's pipes are.
+      env: { PATH: process.env.PATH, HOME: tempDir(), AEGIS_URL: host.url, ...env },
+    });
+
+    expect(push.status).toBe(202);
+    expect(curl.stderr).toBe('');
+    const answer = JSON.parse(curl.stdout) as { run_id: string; status: string };
+    expect(answer.status).toBe('queued');
+    expect(await finished(host, answer.run_id)).toMatchObject({
+      workflow_name: 'quick_check',
+      trigger: 'trigger:deploys',
+    });
   });
 });

@@ -9,6 +9,7 @@ import {
   configSchema,
   serviceSchema,
   stepSchema,
+  triggerSchema,
   webhookSchema,
   workflowSchema,
 } from '#shared/config/schema.ts';
@@ -546,7 +547,7 @@ describe('.aegis.yaml.example', () => {
 
     // Assess
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain('Valid: 2 services, 2 workflows, 1 webhook.');
+    expect(result.stdout).toContain('Valid: 2 services, 3 workflows, 1 webhook.');
     expect(result.stdout).not.toContain('✗');
   });
 
@@ -569,6 +570,7 @@ describe('.aegis.yaml.example', () => {
     expect(keysUsed(...Object.values<object>(example.services))).toEqual(keysOf(serviceSchema));
     expect(keysUsed(...workflows)).toEqual(keysOf(workflowSchema));
     expect(keysUsed(...steps)).toEqual(keysOf(stepSchema));
+    expect(keysUsed(...Object.values<object>(example.triggers))).toEqual(keysOf(triggerSchema));
     expect(Object.keys(example.services)).toEqual(['qaagent', 'bugalizer']);
     expect(steps.some((step) => 'parallel' in step && step.parallel === true)).toBe(true);
   });
