@@ -5,7 +5,9 @@ import { eventsRoutes } from './events/routes.ts';
 import { openApiRoute } from './health/openapi-route.ts';
 import { healthRoutes } from './health/routes.ts';
 import { runsRoutes } from './runs/routes.ts';
+import { schedulesRoutes } from './schedules/routes.ts';
 import { servicesRoutes } from './services/routes.ts';
+import { triggersRoutes } from './triggers/routes.ts';
 import { webhooksRoutes } from './webhooks/routes.ts';
 import { workflowsRoutes } from './workflows/routes.ts';
 
@@ -69,6 +71,23 @@ export const FUNCTIONS = {
     routes: webhooksRoutes,
     scheduled: true,
     sampleEvent: () => apiGatewayEvent({ path: '/api/webhooks' }),
+  }),
+  schedules: define('schedules', {
+    description: "The workflows' schedules: each cron expression, its next tick and its last run.",
+    routes: schedulesRoutes,
+    sampleEvent: () => apiGatewayEvent({ path: '/api/schedules' }),
+  }),
+  triggers: define('triggers', {
+    description:
+      'Signed inbound webhooks (GitHub, Standard Webhooks) that queue a workflow run, once per delivery.',
+    routes: triggersRoutes,
+    sampleEvent: () =>
+      apiGatewayEvent({
+        method: 'POST',
+        path: '/api/triggers/example',
+        headers: { 'content-type': 'application/json' },
+        body: '{}',
+      }),
   }),
 } as const satisfies Record<string, FunctionDefinition>;
 

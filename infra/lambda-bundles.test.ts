@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { sign } from '@octokit/webhooks-methods';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FUNCTION_NAMES } from '#functions/index.ts';
@@ -46,6 +47,8 @@ workflows:
       - { type: discover, service: qaagent }
       - { type: test, service: qaagent }
       - { type: submit_bugs, service: bugalizer, condition: has_failures }
+triggers:
+  gh: { workflow: smoke, source: github, secret: "\${TRIGGER_SECRET:-lambda-trigger-secret}" }
 `;
 
 const get = (path: string, query = '') => apiGatewayEvent({ path, query });
@@ -381,6 +384,7 @@ describe('the bundles against a libSQL server (Hrana over HTTP)', () => {
       value: {
         webhooks: { attempted: queued, delivered: queued, retrying: 0, failed: 0, pending: 0 },
         runs: { executed: 0, failed: 0 },
+        schedules: { queued: 0 },
       },
     });
     const hooks = receiver.calls('POST /hook');
@@ -433,6 +437,38 @@ describe('the bundles against a libSQL server (Hrana over HTTP)', () => {
       trigger: 'lambda',
       step_count: 3,
     });
+  });
+
+  it('a signed GitHub push to the triggers function queues one run, even redelivered, and the drain executes it', async () => {
+    // Prepare
+    const body = JSON.stringify({ ref: 'refs/heads/main' });
+    const push = apiGatewayEvent({
+      method: 'POST',
+      path: '/api/triggers/gh',
+      headers: {
+        'content-type': 'application/json',
+        'x-github-event': 'push',
+        'x-github-delivery': 'lambda-delivery-1',
+        'x-hub-signature-256': await sign('lambda-trigger-secret', body),
+      },
+      body,
+    });
+    // Act: the delivery, then GitHub's redelivery to a fresh cold start, then a drain
+    const first = await invokeBundle(outdir, 'triggers', [push], { env });
+    const again = await invokeBundle(outdir, 'triggers', [push], { env });
+    const drain = await invokeBundle(outdir, 'webhooks', [scheduledEvent()], {
+      env,
+      remainingMs: 60_000,
+    });
+    // Assess
+    const accepted = answerOf(first.results[0]);
+    expect(accepted.statusCode).toBe(202);
+    const runId = (accepted.json as { run_id: string }).run_id;
+    expect(answerOf(again.results[0])).toMatchObject({ statusCode: 200, json: { run_id: runId } });
+    expect(drain.results[0]).toMatchObject({ ok: true, value: { runs: { executed: 1 } } });
+    expect(server.query(`SELECT status, trigger FROM runs WHERE trigger = 'trigger:gh'`)).toEqual([
+      { status: 'completed', trigger: 'trigger:gh' },
+    ]);
   });
 
   it('a wrong AEGIS_DB_AUTH_TOKEN is a 503 that does not repeat the token', async () => {

@@ -47,7 +47,7 @@ export function eventsYaml(fn: FunctionDefinition): string[] {
   if (fn.scheduled)
     event('Drain', 'Schedule', [
       `            Schedule: ${DRAIN_SCHEDULE}`,
-      '            Description: Reconciles and executes queued runs, sends due webhook deliveries.',
+      '            Description: Reconciles the run queue, queues due schedule ticks, executes queued runs, sends due webhook deliveries.',
       '            Enabled: true',
     ]);
   return lines;

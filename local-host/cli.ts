@@ -9,6 +9,7 @@ import { registerInit } from './commands/init.ts';
 import { registerInvoke } from './commands/invoke.ts';
 import { registerRun } from './commands/run.ts';
 import { registerRuns } from './commands/runs.ts';
+import { registerSchedules } from './commands/schedules.ts';
 import { registerServe } from './commands/serve.ts';
 import { registerStatus } from './commands/status.ts';
 import { registerDemoServices } from './demo-services/index.ts';
@@ -46,6 +47,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
   registerServe(program, io, setExit);
   registerRun(program, io, setExit);
   registerRuns(program, io, setExit);
+  registerSchedules(program, io, setExit);
   registerStatus(program, io, setExit);
   registerConfig(program, io, setExit);
   registerHealthcheck(program, io, setExit);

@@ -9,6 +9,7 @@ import {
   configSchema,
   serviceSchema,
   stepSchema,
+  triggerSchema,
   webhookSchema,
   workflowSchema,
 } from '#shared/config/schema.ts';
@@ -96,6 +97,7 @@ describe('aegis config validate', () => {
         '  ✓ URLs are http(s) with a host',
         "  ✓ every step's service exists",
         '  ✓ webhooks',
+        '  ✓ schedules and triggers',
         'Valid: 2 services, 1 workflow, 2 webhooks.',
         '',
       ].join('\n'),
@@ -130,6 +132,7 @@ describe('aegis config validate', () => {
         `      ${path}:13:18: workflows.full_pipeline.steps[0].service: unknown service "qa" (known: qaagent)`,
         '  ✗ webhooks',
         `      ${path}:18:10: webhooks[1].url: same URL as webhooks[0]: list all its events in one entry`,
+        '  ✓ schedules and triggers',
         `  ! warning: ${path}:17:14: webhooks[0].events[0]: "workflow.done" is not an event type, so nothing will match it (known: workflow.started, step.completed, failure.detected, workflow.completed, workflow.cancelled, *)`,
         'Invalid: 7 errors.',
         '',
@@ -157,6 +160,7 @@ describe('aegis config validate', () => {
       '  - URLs are http(s) with a host (not checked: the YAML does not parse)',
       "  - every step's service exists (not checked: the YAML does not parse)",
       '  - webhooks (not checked: the YAML does not parse)',
+      '  - schedules and triggers (not checked: the YAML does not parse)',
       'Invalid: 1 error.',
       '',
     ]);
@@ -543,7 +547,7 @@ describe('.aegis.yaml.example', () => {
 
     // Assess
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain('Valid: 2 services, 2 workflows, 1 webhook.');
+    expect(result.stdout).toContain('Valid: 2 services, 3 workflows, 1 webhook.');
     expect(result.stdout).not.toContain('✗');
   });
 
@@ -566,6 +570,7 @@ describe('.aegis.yaml.example', () => {
     expect(keysUsed(...Object.values<object>(example.services))).toEqual(keysOf(serviceSchema));
     expect(keysUsed(...workflows)).toEqual(keysOf(workflowSchema));
     expect(keysUsed(...steps)).toEqual(keysOf(stepSchema));
+    expect(keysUsed(...Object.values<object>(example.triggers))).toEqual(keysOf(triggerSchema));
     expect(Object.keys(example.services)).toEqual(['qaagent', 'bugalizer']);
     expect(steps.some((step) => 'parallel' in step && step.parallel === true)).toBe(true);
   });

@@ -202,7 +202,8 @@ describe('demo bug tracker: webhook receiver', () => {
     expect(unsigned).toMatchObject({
       status: 401,
       json: {
-        message: 'webhook rejected: missing webhook-id, webhook-timestamp or webhook-signature',
+        message:
+          'webhook rejected: missing Standard Webhooks headers webhook-id, webhook-timestamp, webhook-signature',
       },
     });
     expect(otherKey.status).toBe(401);
@@ -233,7 +234,11 @@ describe('demo bug tracker: webhook receiver', () => {
     const wrongKey = await call(webhookUrl, 'POST', '', signedDelivery('whsec_other'));
     expect(wrongKey).toMatchObject({
       status: 401,
-      json: { message: 'webhook rejected: webhook-signature does not match' },
+      json: {
+        message: expect.stringMatching(
+          /^webhook rejected: webhook-signature has no v1 entry that matches/,
+        ),
+      },
     });
     const replayed = await call(
       webhookUrl,
@@ -243,7 +248,11 @@ describe('demo bug tracker: webhook receiver', () => {
     );
     expect(replayed).toMatchObject({
       status: 401,
-      json: { message: 'webhook rejected: webhook-timestamp is too old or in the future' },
+      json: {
+        message: expect.stringMatching(
+          /^webhook rejected: webhook-timestamp is 6\d\d s old, more than the 5 minutes allowed/,
+        ),
+      },
     });
     const tampered = signedDelivery(secret);
     tampered.raw = tampered.raw.replace('true', 'false');
@@ -252,7 +261,8 @@ describe('demo bug tracker: webhook receiver', () => {
     expect(unsigned).toMatchObject({
       status: 401,
       json: {
-        message: 'webhook rejected: missing webhook-id, webhook-timestamp or webhook-signature',
+        message:
+          'webhook rejected: missing Standard Webhooks headers webhook-id, webhook-timestamp, webhook-signature',
       },
     });
     expect((await call(webhookUrl, 'GET', '')).json).toMatchObject({ count: 1 });

@@ -1,6 +1,6 @@
 import { BadRequestError, UnauthorizedError } from '#shared/errors.ts';
+import { verifyStandardWebhook } from '#shared/triggers/verify.ts';
 import { type DemoRequest, isObject, objectBody } from './json-service.ts';
-import { verifyWebhookSignature } from './webhook-signature.ts';
 
 export interface ReceivedWebhook {
   received_at: string;
@@ -32,13 +32,19 @@ export class WebhookInbox {
 
   receive(request: DemoRequest): ReceivedWebhook {
     const now = this.#now();
-    const check = verifyWebhookSignature(
-      this.#secret,
-      request.headers,
-      request.rawBody,
-      Math.floor(now.getTime() / 1000),
-    );
-    if (!check.ok) throw new UnauthorizedError(`webhook rejected: ${check.reason}`);
+    try {
+      // The verifier of Aegis's own inbound triggers: the same format as the deliveries it signs.
+      verifyStandardWebhook(
+        this.#secret,
+        request.headers,
+        Buffer.from(request.rawBody, 'utf8'),
+        Math.floor(now.getTime() / 1000),
+      );
+    } catch (error) {
+      if (error instanceof UnauthorizedError)
+        throw new UnauthorizedError(`webhook rejected: ${error.message}`);
+      throw error;
+    }
     const body = objectBody(request);
     if (typeof body.event_type !== 'string')
       throw new BadRequestError('webhook body must have an "event_type" string');

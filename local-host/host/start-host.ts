@@ -4,11 +4,13 @@ import type { AddressInfo } from 'node:net';
 import type { AegisContext } from '#shared/context.ts';
 import { describeTarget, resolveDatabaseTarget } from '#shared/db/target.ts';
 import { ENV, readInteger, readSeconds } from '#shared/env.ts';
+import { schedulesOf } from '#shared/schedules/workflow-schedule.ts';
 import type { RetryPolicy } from '#shared/webhooks/retry-policy.ts';
 import { DeliveryWorker } from '#shared/webhooks/worker.ts';
 import { createHost } from './create-host.ts';
 import { answerHealthFirst } from './health-first.ts';
 import { DEFAULT_RUN_WORKERS, RunWorkers } from './run-workers.ts';
+import { Scheduler } from './scheduler.ts';
 
 export interface HostOptions {
   context: AegisContext;
@@ -47,7 +49,7 @@ const REQUEST_TIMEOUT_MS = 30_000;
  * Starts the local host: opens the history first (a path that cannot be
  * written stops here, naming the path), reconciles runs whose worker died
  * (only expired leases: another live host's runs are never touched), starts
- * the run workers and the webhook worker, then listens.
+ * the run workers, the schedule loop and the webhook worker, then listens.
  */
 export async function startHost({
   context,
@@ -86,6 +88,13 @@ export async function startHost({
     ...(reconcileMs ? { reconcileMs } : {}),
   });
   workers.start();
+  const scheduler = new Scheduler({
+    schedules: schedulesOf(config),
+    runs,
+    db: (await context.stores()).db,
+    logger,
+  });
+  await scheduler.start();
 
   const server = createServer(
     {
@@ -102,6 +111,7 @@ export async function startHost({
   try {
     await once(server, 'listening');
   } catch (error) {
+    await scheduler.stop();
     await workers.stop({ graceMs: 0 });
     await deliveries.stop();
     throw error;
@@ -127,6 +137,7 @@ export async function startHost({
       // Keep-alive sockets go idle as their last response ends: close them as they do.
       const sweep = setInterval(() => server.closeIdleConnections(), 50);
       server.closeIdleConnections();
+      await scheduler.stop();
       await workers.stop({ graceMs });
       // The runs have ended, so requests waiting for them have their answers: the rest get a moment more.
       const cutOff = setTimeout(() => server.closeAllConnections(), 1_000);

@@ -13,6 +13,7 @@ import type { z } from 'zod';
 import type { Environment } from '../env.ts';
 import { errorMessage } from '../errors.ts';
 import { redactUrlsIn } from '../redact.ts';
+import { cronProblem, timezoneProblem } from '../schedules/cron.ts';
 import { interpolate } from './interpolate.ts';
 import { type CheckName, type ConfigIssue, formatPath, type PathSegment } from './issues.ts';
 import { type AegisConfig, configSchema, EVENT_TYPES, SCOPES, URL_MESSAGE } from './schema.ts';
@@ -103,6 +104,9 @@ export function analyzeConfig(
   const webhookIssues = checkWebhooks(interpolated, locate, fromEnv);
   valueErrors.push(...webhookIssues.errors);
   warnings.push(...webhookIssues.warnings);
+  const triggerIssues = checkSchedulesAndTriggers(interpolated, locate, { referenced, fromEnv });
+  valueErrors.push(...triggerIssues.errors);
+  warnings.push(...triggerIssues.warnings);
   errors.push(...valueErrors.filter((issue) => !unresolved.has(issue.path)));
   errors.sort(byPosition);
 
@@ -414,6 +418,87 @@ function checkWebhooks(
       });
     });
   });
+  return { errors, warnings };
+}
+
+/** A trigger's name is the last segment of its URL, so it takes the characters a path segment keeps as they are. */
+const TRIGGER_NAME = /^[A-Za-z0-9._~-]+$/;
+
+/**
+ * SPEC §12: every schedule expression parses (croner) and its time zone
+ * exists; every trigger names a workflow, has a secret, and lists events and
+ * branches that can match. Secrets are never repeated in a message.
+ */
+function checkSchedulesAndTriggers(
+  raw: unknown,
+  locate: Locate,
+  { referenced, fromEnv }: Interpolation,
+): { errors: ConfigIssue[]; warnings: ConfigIssue[] } {
+  const errors: ConfigIssue[] = [];
+  const warnings: ConfigIssue[] = [];
+  const issue = (into: ConfigIssue[], path: PathSegment[], message: string, key = false) =>
+    into.push({ check: 'triggers', path: formatPath(path), message, ...locate(path, { key }) });
+  const workflows = isRecord(raw) && isRecord(raw.workflows) ? raw.workflows : {};
+  for (const [key, workflow] of Object.entries(workflows)) {
+    if (!isRecord(workflow)) continue;
+    const path = ['workflows', key];
+    const schedule = Array.isArray(workflow.schedule) ? workflow.schedule : [];
+    schedule.forEach((expression: unknown, index) => {
+      const at = [...path, 'schedule', index];
+      const problem =
+        typeof expression === 'string'
+          ? cronProblem(expression, quoted(fromEnv, at, expression))
+          : null;
+      if (problem) issue(errors, at, problem);
+    });
+    const zone = workflow.timezone;
+    const at = [...path, 'timezone'];
+    const problem =
+      typeof zone === 'string' ? timezoneProblem(zone, quoted(fromEnv, at, zone)) : null;
+    if (problem) issue(errors, at, problem);
+    if (workflow.catch_up === true && schedule.length === 0)
+      issue(warnings, [...path, 'catch_up'], 'has no effect: the workflow has no schedule');
+  }
+  const triggers = isRecord(raw) && isRecord(raw.triggers) ? raw.triggers : {};
+  const known = Object.keys(workflows);
+  for (const [name, trigger] of Object.entries(triggers)) {
+    const path: PathSegment[] = ['triggers', name];
+    if (!TRIGGER_NAME.test(name))
+      issue(
+        errors,
+        path,
+        `"${name}" cannot be the last segment of POST /api/triggers/<name>: use letters, digits, ".", "_", "-" or "~"`,
+        true,
+      );
+    if (!isRecord(trigger)) continue;
+    if (typeof trigger.workflow === 'string' && !known.includes(trigger.workflow))
+      issue(
+        errors,
+        [...path, 'workflow'],
+        `unknown workflow ${quoted(fromEnv, [...path, 'workflow'], trigger.workflow)} (${known.length > 0 ? `known: ${known.join(', ')}` : 'no workflows are configured'})`,
+      );
+    if (trigger.secret === '') {
+      const fromVariable = referenced.has(formatPath([...path, 'secret']));
+      issue(
+        errors,
+        [...path, 'secret'],
+        `must not be empty${fromVariable ? ' (it came out empty from its environment variable)' : ''}: the signature keyed with it is what authenticates the trigger's requests`,
+      );
+    }
+    for (const list of ['events', 'branches'] as const)
+      if (Array.isArray(trigger[list]) && trigger[list].length === 0)
+        issue(
+          errors,
+          [...path, list],
+          `must list at least one, or be left out (${list === 'events' ? 'github: push; standard: every type' : 'every branch'})`,
+        );
+    if (trigger.source === 'standard' && trigger.branches !== undefined)
+      issue(
+        warnings,
+        [...path, 'branches'],
+        'applies to GitHub push events only: a standard trigger ignores it',
+      );
+  }
   return { errors, warnings };
 }
 

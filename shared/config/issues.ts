@@ -10,6 +10,7 @@ export const CHECKS = {
   urls: 'URLs are http(s) with a host',
   services: "every step's service exists",
   webhooks: 'webhooks',
+  triggers: 'schedules and triggers',
 } as const;
 
 export type CheckName = keyof typeof CHECKS;

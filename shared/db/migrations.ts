@@ -127,6 +127,28 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
     )`,
     'CREATE INDEX webhook_attempts_by_delivery ON webhook_attempts (delivery_id, id)',
   ],
+  // 5: triggers (SPEC §12): one row per schedule tick and per inbound delivery, claimed in the batch that
+  // queues its run, so that several processes start one run per tick and per delivery id.
+  [
+    `CREATE TABLE schedule_ticks (
+      workflow_name TEXT NOT NULL,
+      tick_at INTEGER NOT NULL,
+      cron TEXT NOT NULL,
+      run_id TEXT NOT NULL,
+      claimed_at INTEGER NOT NULL,
+      PRIMARY KEY (workflow_name, tick_at)
+    ) WITHOUT ROWID`,
+    // GET /api/schedules: the newest tick of each expression.
+    'CREATE INDEX schedule_ticks_by_cron ON schedule_ticks (workflow_name, cron, tick_at)',
+    `CREATE TABLE trigger_deliveries (
+      trigger_name TEXT NOT NULL,
+      delivery_id TEXT NOT NULL,
+      run_id TEXT NOT NULL,
+      received_at INTEGER NOT NULL,
+      PRIMARY KEY (trigger_name, delivery_id)
+    ) WITHOUT ROWID`,
+    'CREATE INDEX trigger_deliveries_by_time ON trigger_deliveries (received_at)',
+  ],
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -104,6 +104,8 @@ describe('openDatabase: schema', () => {
       'idempotency_keys',
       'run_steps',
       'runs',
+      'schedule_ticks',
+      'trigger_deliveries',
       'webhook_attempts',
       'webhook_deliveries',
     ]);

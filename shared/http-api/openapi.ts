@@ -48,7 +48,8 @@ function standardResponses(route: RouteDefinition): RouteDefinition['responses']
   }
   if (route.method === 'post') {
     responses[413] = ERROR_RESPONSES[413];
-    responses[415] = ERROR_RESPONSES[415];
+    // A raw body is taken whatever its type.
+    if (route.bodyKind !== 'raw') responses[415] = ERROR_RESPONSES[415];
   }
   return responses;
 }

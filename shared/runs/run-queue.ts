@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Client, InStatement, Row } from '@libsql/client';
+import type { Client, InStatement, InValue, Row } from '@libsql/client';
 import type { OnInterrupt, WorkflowConfig } from '../config/schema.ts';
 import { statement } from '../db/statement.ts';
 
@@ -28,7 +28,25 @@ export interface EnqueueRequest {
   /** The W3C trace the run belongs to (a caller's `traceparent`, or a new one). */
   traceId?: string | null;
   parentSpanId?: string | null;
+  /** At most one run per key (a schedule tick, an inbound delivery id): claimed in the same transaction. */
+  dedupe?: DedupeKey | undefined;
   now?: number;
+}
+
+/**
+ * A row that lets one run exist per key: written (`ON CONFLICT DO NOTHING`)
+ * in the batch that queues the run, which is recorded only when this enqueue
+ * holds the row; when another did, its run is the answer (`existing`). A run
+ * the concurrency rule refuses gives the key back, as an Idempotency-Key.
+ */
+export interface DedupeKey {
+  /** A table with the key's columns as its primary key and a `run_id` column (a name from the code, never input). */
+  table: 'schedule_ticks' | 'trigger_deliveries';
+  key: Readonly<Record<string, InValue>>;
+  /** The row's other columns. */
+  columns?: Readonly<Record<string, InValue>>;
+  /** Run first, in the same batch (pruning the table's old rows). */
+  before?: readonly InStatement[];
 }
 
 export type EnqueueOutcome =
@@ -124,6 +142,11 @@ export class RunQueue {
     if (concurrency?.on_conflict === 'reject')
       guards.push(`(SELECT count(*) FROM runs WHERE workflow_name = :wf AND ${ACTIVE}) < :limit`);
     const statements: InStatement[] = [];
+    const dedupe = request.dedupe && dedupeStatements(request.dedupe, runId);
+    if (dedupe) {
+      statements.push(...dedupe.claim);
+      guards.push(dedupe.held);
+    }
     if (key !== undefined) {
       statements.push(
         statement(
@@ -154,6 +177,7 @@ export class RunQueue {
           span: request.parentSpanId ?? null,
           deadline: queue_timeout === undefined ? null : now + Math.round(queue_timeout * 1000),
           onInterrupt: on_interrupt,
+          ...dedupe?.args,
         },
       ),
     );
@@ -165,6 +189,7 @@ export class RunQueue {
           args,
         ),
       );
+    if (dedupe) statements.push(dedupe.release);
     const supersedeAt = statements.length;
     if (concurrency?.on_conflict === 'cancel_running')
       statements.push(
@@ -188,6 +213,7 @@ export class RunQueue {
     statements.push(
       statement('SELECT run_id, workflow_name FROM idempotency_keys WHERE idem_key = :key', args),
     );
+    if (dedupe) statements.push(dedupe.holder);
     const results = await this.#db.batch(statements, 'write');
     if ((results[insertedAt]?.rows.length ?? 0) > 0) {
       const superseded =
@@ -212,6 +238,9 @@ export class RunQueue {
         };
       return { kind: 'existing', runId: String(holder.run_id) };
     }
+    const claimed = dedupe && results[insertedAt + 2]?.rows[0];
+    if (claimed && String(claimed.run_id) !== runId)
+      return { kind: 'existing', runId: String(claimed.run_id) };
     return {
       kind: 'conflict',
       message: `workflow "${request.workflow}" already has ${concurrency?.limit ?? 0} active run(s), its concurrency limit (on_conflict: reject)`,
@@ -480,6 +509,37 @@ export interface FinishRequest {
   /** Applied in the same transaction once the run has ended (retention). */
   after?: readonly InStatement[];
   now?: number;
+}
+
+/** The statements of a `DedupeKey`: its claim (first), the run insert's guard, its release, its holder. */
+function dedupeStatements(dedupe: DedupeKey, runId: string) {
+  const { table, key, columns = {} } = dedupe;
+  const args: Record<string, InValue> = { dedupe_run: runId };
+  for (const [column, value] of Object.entries({ ...key, ...columns }))
+    args[`dedupe_${column}`] = value;
+  const names = [...Object.keys(key), ...Object.keys(columns)];
+  const where = Object.keys(key)
+    .map((column) => `${column} = :dedupe_${column}`)
+    .join(' AND ');
+  return {
+    args,
+    claim: [
+      ...(dedupe.before ?? []),
+      statement(
+        `INSERT INTO ${table} (${names.join(', ')}, run_id)
+            VALUES (${names.map((column) => `:dedupe_${column}`).join(', ')}, :dedupe_run)
+            ON CONFLICT DO NOTHING`,
+        args,
+      ),
+    ],
+    held: `(SELECT run_id FROM ${table} WHERE ${where}) = :dedupe_run`,
+    release: statement(
+      `DELETE FROM ${table} WHERE ${where} AND run_id = :dedupe_run
+          AND NOT EXISTS (SELECT 1 FROM runs WHERE run_id = :dedupe_run)`,
+      args,
+    ),
+    holder: statement(`SELECT run_id FROM ${table} WHERE ${where}`, args),
+  };
 }
 
 function leaseState(rows: readonly Row[]): {

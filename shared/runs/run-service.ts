@@ -15,6 +15,7 @@ import type { LeaseKeeper } from './lease-keeper.ts';
 import {
   type CancelOutcome,
   type ClaimedRun,
+  type DedupeKey,
   ENDED_STATUSES,
   type RerunFrom,
   type RunStatus,
@@ -36,12 +37,14 @@ export interface StartOptions {
   rerunFrom?: RerunFrom | null;
   /** The trace to continue (from a caller's `traceparent`); a new one otherwise. */
   trace?: { traceId: string; parentSpanId: string | null } | undefined;
+  /** One run per schedule tick or inbound delivery id: another start with the same key answers its run. */
+  dedupe?: DedupeKey | undefined;
 }
 
 /** A run queued by `start`, or the run an Idempotency-Key already started. */
 export interface Started {
   runId: string;
-  /** True when an Idempotency-Key answered a run started before. */
+  /** True when an Idempotency-Key (or a dedupe key) answered a run started before. */
   existing: boolean;
 }
 
@@ -91,6 +94,7 @@ export class RunService {
       idempotencyKey: options.idempotencyKey,
       traceId: trace.traceId,
       parentSpanId: trace.parentSpanId,
+      dedupe: options.dedupe,
     });
     if (outcome.kind === 'conflict') throw new ConflictError(outcome.message);
     if (outcome.kind === 'existing') return { runId: outcome.runId, existing: true };
