@@ -23,8 +23,8 @@ describe('analyzeConfig: schedules and triggers (SPEC §12)', () => {
     timezone: Europe/Berlin
     catch_up: true
 triggers:
-  gh: { workflow: nightly, source: github, secret: "\${GH_SECRET:-dev-secret}", branches: [main] }
-  deploys: { workflow: nightly, source: standard, secret: s3cret, events: [deployment.succeeded] }
+  gh: { workflow: nightly, source: github, secret: "\${GH_SECRET:-dev-secret-of-some-length}", branches: [main] }
+  deploys: { workflow: nightly, source: standard, secret: s3cret-long-enough-x, events: [deployment.succeeded] }
 `,
       {},
     );
@@ -34,7 +34,7 @@ triggers:
     expect(report.config?.triggers.deploys).toEqual({
       workflow: 'nightly',
       source: 'standard',
-      secret: 's3cret',
+      secret: 's3cret-long-enough-x',
       events: ['deployment.succeeded'],
     });
   });
@@ -126,13 +126,28 @@ triggers:
   it('warns that branches mean nothing to a standard trigger', () => {
     const report = analyzeConfig(
       `${BASE}triggers:
-  deploys: { workflow: nightly, source: standard, secret: x, branches: [main] }
+  deploys: { workflow: nightly, source: standard, secret: x-secret-long-enough, branches: [main] }
 `,
       {},
     );
     expect(report.errors).toEqual([]);
     expect(show(report.warnings)).toEqual([
-      '8:72 triggers.deploys.branches: applies to GitHub push events only: a standard trigger ignores it',
+      '8:91 triggers.deploys.branches: applies to GitHub push events only: a standard trigger ignores it',
+    ]);
+  });
+
+  it("warns about a short secret, and about the example file's placeholder", () => {
+    const report = analyzeConfig(
+      `${BASE}triggers:
+  short: { workflow: nightly, source: github, secret: abc }
+  copied: { workflow: nightly, source: github, secret: replace-me-with-a-long-random-secret }
+`,
+      {},
+    );
+    expect(report.errors).toEqual([]);
+    expect(show(report.warnings).map((w) => w.replace(/^\d+:\d+ /, ''))).toEqual([
+      'triggers.short.secret: is shorter than 16 characters: anyone who guesses it can start this workflow (use a long random value, e.g. `openssl rand -hex 32`)',
+      "triggers.copied.secret: is .aegis.yaml.example's placeholder: anyone who read the example can sign requests with it (set a secret of your own)",
     ]);
   });
 });

@@ -485,6 +485,18 @@ function checkSchedulesAndTriggers(
         `must not be empty${fromVariable ? ' (it came out empty from its environment variable)' : ''}: the signature keyed with it is what authenticates the trigger's requests`,
       );
     }
+    if (typeof trigger.secret === 'string' && trigger.secret !== '' && trigger.secret.length < 16)
+      issue(
+        warnings,
+        [...path, 'secret'],
+        'is shorter than 16 characters: anyone who guesses it can start this workflow (use a long random value, e.g. `openssl rand -hex 32`)',
+      );
+    if (trigger.secret === EXAMPLE_TRIGGER_SECRET)
+      issue(
+        warnings,
+        [...path, 'secret'],
+        "is .aegis.yaml.example's placeholder: anyone who read the example can sign requests with it (set a secret of your own)",
+      );
     for (const list of ['events', 'branches'] as const)
       if (Array.isArray(trigger[list]) && trigger[list].length === 0)
         issue(
@@ -501,6 +513,9 @@ function checkSchedulesAndTriggers(
   }
   return { errors, warnings };
 }
+
+/** The secret `.aegis.yaml.example` falls back to, so that the example validates as written. */
+const EXAMPLE_TRIGGER_SECRET = 'replace-me-with-a-long-random-secret';
 
 /** A file with nothing but comments and blank lines is valid, but almost never what was meant. */
 function checkEmptyDocument(doc: Document): ConfigIssue[] {
