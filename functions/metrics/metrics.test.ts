@@ -11,7 +11,7 @@ import {
   type Scrape,
   sample,
   scrape,
-  valueOf,
+  seriesValue,
 } from '#test/support/prometheus.ts';
 import { claimRun, queueRun } from '#test/support/runs.ts';
 import { QA_AGENT_ROUTES, stubForTest } from '#test/support/stub-service.ts';
@@ -68,21 +68,25 @@ describe('GET /metrics', () => {
     await run(url, 'broken');
     const scraped = await scrape(url);
     // Assess
-    expect(valueOf(scraped, 'aegis_runs_total', { workflow: 'smoke', status: 'success' })).toBe(2);
-    expect(valueOf(scraped, 'aegis_runs_total', { workflow: 'broken', status: 'failure' })).toBe(1);
+    expect(seriesValue(scraped, 'aegis_runs_total', { workflow: 'smoke', status: 'success' })).toBe(
+      2,
+    );
+    expect(
+      seriesValue(scraped, 'aegis_runs_total', { workflow: 'broken', status: 'failure' }),
+    ).toBe(1);
     const attempts = (outcome: string) =>
-      valueOf(scraped, 'aegis_step_attempts_total', {
+      seriesValue(scraped, 'aegis_step_attempts_total', {
         workflow: 'smoke',
         step_type: 'test',
         outcome,
       });
     expect([attempts('success'), attempts('failure')]).toEqual([2, 2]);
-    expect(valueOf(scraped, 'aegis_run_duration_seconds_count', { workflow: 'smoke' })).toBe(2);
+    expect(seriesValue(scraped, 'aegis_run_duration_seconds_count', { workflow: 'smoke' })).toBe(2);
     expect(
-      valueOf(scraped, 'aegis_run_duration_seconds_bucket', { workflow: 'smoke', le: '+Inf' }),
+      seriesValue(scraped, 'aegis_run_duration_seconds_bucket', { workflow: 'smoke', le: '+Inf' }),
     ).toBe(2);
     expect(
-      valueOf(scraped, 'aegis_step_duration_seconds_count', {
+      seriesValue(scraped, 'aegis_step_duration_seconds_count', {
         workflow: 'smoke',
         step_type: 'discover',
       }),
@@ -107,14 +111,14 @@ describe('GET /metrics', () => {
     const scraped = await scrape(url);
     // Assess
     const requests = (route: string, status: string, method = 'GET') =>
-      valueOf(scraped, 'aegis_http_requests_total', { method, route, status });
+      seriesValue(scraped, 'aegis_http_requests_total', { method, route, status });
     expect(requests('/api/runs/{run_id}', '200')).toBe(1);
     expect(requests('/api/runs/{run_id}', '404')).toBe(1);
     expect(requests('/api/workflows/{name}/run', '200', 'POST')).toBe(1);
     expect(requests('unmatched', '404')).toBe(1);
     expect(requests('/health', '200')).toBe(1);
     expect(
-      valueOf(scraped, 'aegis_http_request_duration_seconds_count', {
+      seriesValue(scraped, 'aegis_http_request_duration_seconds_count', {
         method: 'GET',
         route: '/api/runs/{run_id}',
       }),
@@ -183,11 +187,15 @@ ${workflows}`;
     };
     expect(row).toEqual({ smoke_queued: 3, broken_queued: 1, running: 1, pending: 1 });
     for (const scraped of [a, b]) {
-      expect(valueOf(scraped, 'aegis_runs_queued', { workflow: 'smoke' })).toBe(row.smoke_queued);
-      expect(valueOf(scraped, 'aegis_runs_queued', { workflow: 'broken' })).toBe(row.broken_queued);
-      expect(valueOf(scraped, 'aegis_runs_running', { workflow: 'smoke' })).toBe(row.running);
+      expect(seriesValue(scraped, 'aegis_runs_queued', { workflow: 'smoke' })).toBe(
+        row.smoke_queued,
+      );
+      expect(seriesValue(scraped, 'aegis_runs_queued', { workflow: 'broken' })).toBe(
+        row.broken_queued,
+      );
+      expect(seriesValue(scraped, 'aegis_runs_running', { workflow: 'smoke' })).toBe(row.running);
       expect(sample(scraped, 'aegis_runs_running', { workflow: 'broken' })?.value).toBe('0');
-      expect(valueOf(scraped, 'aegis_webhook_outbox_pending')).toBe(row.pending);
+      expect(seriesValue(scraped, 'aegis_webhook_outbox_pending')).toBe(row.pending);
     }
   });
 
@@ -205,7 +213,7 @@ ${workflows}`;
     const scraped = await eventually(
       async () => {
         const s = await scrape(url);
-        return valueOf(s, 'aegis_webhook_deliveries_total', { outcome: 'retried' }) >= 1
+        return seriesValue(s, 'aegis_webhook_deliveries_total', { outcome: 'retried' }) >= 1
           ? s
           : undefined;
       },
@@ -213,8 +221,10 @@ ${workflows}`;
       'both attempts',
     );
     // Assess
-    expect(valueOf(scraped, 'aegis_webhook_deliveries_total', { outcome: 'delivered' })).toBe(1);
-    expect(valueOf(scraped, 'aegis_webhook_deliveries_total', { outcome: 'retried' })).toBe(1);
+    expect(seriesValue(scraped, 'aegis_webhook_deliveries_total', { outcome: 'delivered' })).toBe(
+      1,
+    );
+    expect(seriesValue(scraped, 'aegis_webhook_deliveries_total', { outcome: 'retried' })).toBe(1);
   });
 
   it('needs a read key when protect_reads is on', async () => {
@@ -241,7 +251,7 @@ ${workflows}`;
     expect(answer.status).toBe(200);
     expect(answer.headers['content-type']).toMatch(/^text\/plain; version=0\.0\.4/);
     const scraped = parseExposition(answer.body);
-    expect(valueOf(scraped, 'aegis_webhook_outbox_pending')).toBe(0);
-    expect(valueOf(scraped, 'aegis_http_requests_total', { route: '/metrics' })).toBe(0);
+    expect(seriesValue(scraped, 'aegis_webhook_outbox_pending')).toBe(0);
+    expect(seriesValue(scraped, 'aegis_http_requests_total', { route: '/metrics' })).toBe(0);
   });
 });

@@ -56,7 +56,7 @@ export function sample(
 }
 
 /** A counter's or gauge's value (0 when the series does not exist yet). */
-export function valueOf(
+export function seriesValue(
   scraped: Scrape,
   name: string,
   labels: Record<string, string> = {},
