@@ -219,6 +219,17 @@ describe('GET /api/events/stream', () => {
     expect(text.split(': keep-alive\n\n').length - 1).toBeGreaterThanOrEqual(3);
   });
 
+  it('answers HEAD with the headers alone, holding no stream open', async () => {
+    // Prepare
+    const { stream, context } = await setup();
+    // Act
+    const answer = await fetch(stream, { method: 'HEAD' });
+    // Assess
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    expect(context.eventFeed.size).toBe(0);
+  });
+
   it('ends its streams when the host shuts down, within the grace', async () => {
     // Prepare
     const { stream, host } = await setup();

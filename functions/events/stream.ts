@@ -115,11 +115,15 @@ function openStream(
     // nginx and similar proxies would otherwise hold the messages back.
     'x-accel-buffering': 'no',
   });
+  if (res.req.method === 'HEAD') {
+    res.end(); // the headers only: a HEAD answer has no body to stream
+    return;
+  }
   // Sends the headers at once, so the client knows the stream is open before the first event.
   res.write(`retry: ${RECONNECT_MS}\n: connected\n\n`);
 
   let ended = false;
-  const write = (chunk: string) => {
+  const write = (chunk: string | Buffer) => {
     if (ended || res.destroyed) return;
     res.write(chunk);
     if (res.writableLength > MAX_BUFFERED_BYTES) {
@@ -132,7 +136,7 @@ function openStream(
   const subscription = feed.subscribe({
     filter,
     after,
-    deliver: ({ frame }) => write(frame),
+    deliver: ({ frames }) => write(frames),
     fail: (error) => {
       context.logger.warn('event stream: replaying stored events failed; closing the stream', {
         request_id: res.req.requestId,

@@ -12,24 +12,38 @@ import {
 export const DEFAULT_FEED_POLL_MS = 250;
 /** Rows read per query: a burst larger than this is read in several. */
 const PAGE = 500;
+/**
+ * Wake-ups this close together share one read: a run stores its events a
+ * few ms apart, and each read is then one write per stream instead of one
+ * per event and stream.
+ */
+const GATHER_MS = 10;
 
-/** One event with its Server-Sent Events frame, serialised once for every stream that gets it. */
+/** One event with its Server-Sent Events frame, serialised and encoded once for every stream that gets it. */
 export interface FeedEvent {
   event: StoredEvent;
-  /** `id: …\nevent: …\ndata: …\n\n`. */
-  frame: string;
+  /** `id: …\nevent: …\ndata: …\n\n`, as UTF-8. */
+  frame: Buffer;
 }
 
 /** `data` is the event as `GET /api/events` gives it; JSON has no raw newline, so it is one `data:` line. */
-export function sseFrame(event: StoredEvent): string {
-  return `id: ${event.id}\nevent: ${event.event_type}\ndata: ${JSON.stringify(event)}\n\n`;
+export function sseFrame(event: StoredEvent): Buffer {
+  return Buffer.from(
+    `id: ${event.id}\nevent: ${event.event_type}\ndata: ${JSON.stringify(event)}\n\n`,
+  );
+}
+
+/** Events for one stream, oldest first, with their frames in one buffer: one write. */
+export interface FeedBatch {
+  events: readonly StoredEvent[];
+  frames: Buffer;
 }
 
 export interface SubscribeOptions {
   filter: EventFilter;
   /** Replay the stored events after this id first (`Last-Event-ID`); null: only what is stored from now on. */
   after: number | null;
-  deliver(event: FeedEvent): void;
+  deliver(batch: FeedBatch): void;
   /** The replay or the database failed for good: the stream should end (its client reconnects). */
   fail(error: unknown): void;
 }
@@ -42,7 +56,7 @@ interface Subscriber extends SubscribeOptions {
   /** The last event id this subscriber has seen (delivered or filtered out); unset until it is live. */
   cursor: number | undefined;
   /** Live events that arrived during the replay, delivered after it. */
-  pending: FeedEvent[] | null;
+  pending: FeedEvent[][] | null;
   closed: boolean;
 }
 
@@ -79,6 +93,10 @@ export class EventFeed {
   #timer: NodeJS.Timeout | undefined;
   #polling = false;
   #wokenWhilePolling = false;
+  /** A read is about to start, gathering the wake-ups that come meanwhile. */
+  #gathering = false;
+  /** The last read failed: said once, not at every poll while the database is away. */
+  #failing = false;
   #stopListening: (() => void) | undefined;
 
   /** How many streams may be open at once; one more is refused (503). */
@@ -121,32 +139,51 @@ export class EventFeed {
         while (cursor < upTo && !subscriber.closed) {
           const page = (await events.after(cursor, PAGE)).filter((e) => e.id <= upTo);
           if (page.length === 0) break;
-          for (const event of page) {
-            if (eventMatches(event, subscriber.filter))
-              subscriber.deliver({ event, frame: sseFrame(event) });
-            cursor = event.id;
-          }
+          const matching = page.filter((event) => eventMatches(event, subscriber.filter));
+          if (matching.length > 0 && !subscriber.closed)
+            subscriber.deliver({
+              events: matching,
+              frames: Buffer.concat(matching.map(sseFrame)),
+            });
+          cursor = (page[page.length - 1] as StoredEvent).id;
         }
         cursor = Math.max(cursor, upTo);
       }
       subscriber.cursor = cursor;
       const pending = subscriber.pending ?? [];
       subscriber.pending = null;
-      for (const item of pending) this.#offer(subscriber, item);
+      for (const items of pending) this.#offer(subscriber, items, null);
     } catch (error) {
       if (!subscriber.closed) subscriber.fail(error);
     }
   }
 
-  #offer(subscriber: Subscriber, item: FeedEvent): void {
-    if (subscriber.closed) return;
+  /**
+   * Hands a read's events to one stream: those after its cursor that match
+   * its filter, as one batch. `whole` is every frame of the read in one
+   * buffer, shared by all the streams that take them all (no filter).
+   */
+  #offer(subscriber: Subscriber, items: readonly FeedEvent[], whole: Buffer | null): void {
+    if (subscriber.closed || items.length === 0) return;
     if (subscriber.pending) {
-      subscriber.pending.push(item);
+      subscriber.pending.push([...items]);
       return;
     }
-    if (subscriber.cursor !== undefined && item.event.id <= subscriber.cursor) return;
-    subscriber.cursor = item.event.id;
-    if (eventMatches(item.event, subscriber.filter)) subscriber.deliver(item);
+    const cursor = subscriber.cursor ?? 0;
+    const taken = items.filter(
+      (item) => item.event.id > cursor && eventMatches(item.event, subscriber.filter),
+    );
+    subscriber.cursor = Math.max(cursor, (items[items.length - 1] as FeedEvent).event.id);
+    if (taken.length === 0) return;
+    subscriber.deliver({
+      events: taken.map((item) => item.event),
+      frames:
+        whole && taken.length === items.length
+          ? whole
+          : taken.length === 1
+            ? (taken[0] as FeedEvent).frame
+            : Buffer.concat(taken.map((item) => item.frame)),
+    });
   }
 
   #start(): void {
@@ -160,6 +197,7 @@ export class EventFeed {
     this.#stopListening = undefined;
     clearTimeout(this.#timer);
     this.#timer = undefined;
+    this.#gathering = false;
     this.#lastId = undefined;
     this.#starting = undefined;
   }
@@ -189,12 +227,18 @@ export class EventFeed {
       this.#wokenWhilePolling = true;
       return;
     }
+    if (this.#gathering) return;
     clearTimeout(this.#timer);
-    void this.#poll();
+    this.#gathering = true;
+    this.#timer = setTimeout(() => {
+      this.#gathering = false;
+      void this.#poll();
+    }, GATHER_MS);
   }
 
   #schedule(): void {
     clearTimeout(this.#timer);
+    this.#gathering = false;
     if (this.#subscribers.size === 0) return;
     this.#timer = setTimeout(() => void this.#poll(), this.#options.pollMs ?? DEFAULT_FEED_POLL_MS);
     this.#timer.unref();
@@ -209,18 +253,26 @@ export class EventFeed {
         const page = await events.after(last, PAGE);
         // Every stream closed (or the feed restarted) meanwhile: this read is stale.
         if (this.#subscribers.size === 0 || this.#lastId !== last) return;
-        for (const event of page) {
-          const item = { event, frame: sseFrame(event) };
-          last = event.id;
+        if (page.length > 0) {
+          const items = page.map((event) => ({ event, frame: sseFrame(event) }));
+          const whole =
+            items.length === 1
+              ? (items[0] as FeedEvent).frame
+              : Buffer.concat(items.map((i) => i.frame));
+          last = (page[page.length - 1] as StoredEvent).id;
           this.#lastId = last;
-          for (const subscriber of this.#subscribers) this.#offer(subscriber, item);
+          for (const subscriber of this.#subscribers) this.#offer(subscriber, items, whole);
         }
         if (page.length < PAGE) break;
       }
+      if (this.#failing) this.#options.logger.info('event stream: reading new events works again');
+      this.#failing = false;
     } catch (error) {
-      this.#options.logger.warn('event stream: reading new events failed; trying again', {
-        error: errorMessage(error),
-      });
+      if (!this.#failing)
+        this.#options.logger.warn('event stream: reading new events failed; trying again', {
+          error: errorMessage(error),
+        });
+      this.#failing = true;
     } finally {
       this.#polling = false;
       if (this.#wokenWhilePolling) {
