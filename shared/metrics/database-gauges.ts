@@ -8,9 +8,9 @@ export interface DatabaseSnapshot {
 }
 
 /**
- * Three counts in one read batch. Each walks a partial or status index
- * (`runs_queued`, `runs_leased`, `deliveries_by_status`), so a history of
- * 100,000 finished runs costs what ten do: only the waiting and running rows are read.
+ * Three counts in one read batch. Each searches a status index
+ * (`runs_by_status`, `deliveries_by_status`), so a history of 100,000
+ * finished runs costs what ten do: only the waiting and running rows are read.
  */
 export async function readDatabaseSnapshot(db: Client): Promise<DatabaseSnapshot> {
   const [queued, running, pending] = await db.batch(
