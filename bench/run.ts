@@ -18,6 +18,7 @@ import {
   type Row,
 } from './report.ts';
 import { benchStartup } from './startup.ts';
+import { benchScrape, benchStream } from './stream.ts';
 import { startStubServices } from './stub-services.ts';
 import { BENCH_DIR, QUICK, ROOT, round } from './support.ts';
 import { benchThroughput } from './throughput.ts';
@@ -54,11 +55,13 @@ const allSections: [string, string, () => Promise<Row[]>][] = [
     '5-step workflow runs and the RSS of aegis serve',
     () => benchWorkflow(config, stubs),
   ],
+  ['stream', 'the event stream: 100 SSE clients while runs go on', () => benchStream(config)],
   ['startup', 'start-up to the first 200', () => benchStartup(config)],
   ['lambda', 'Lambda bundles', () => benchLambda()],
   ['container', 'container image', () => benchContainer()],
   // Last: seeding writes a few hundred MB, whose write-back would slow the start-up and import timings.
   ['history', 'GET /api/history with 100 and 100,000 runs', () => benchHistory(dir)],
+  ['metrics', 'GET /metrics with 100 and 100,000 runs', () => benchScrape(dir)],
 ];
 // BENCH_ONLY=http,workflow runs those sections alone (the table is then partial).
 const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
@@ -91,6 +94,8 @@ const ORDER = [
   'handler',
   'workflow',
   'history',
+  'stream',
+  'metrics',
   'memory',
   'startup',
   'lambda',
