@@ -5,7 +5,7 @@ import type { Environment } from '../env.ts';
 import { errorMessage } from '../errors.ts';
 import type { AegisEvent, EventType } from '../events/types.ts';
 import { roundMs, timerDelay } from '../time.ts';
-import { newTraceId, traceparentFor } from '../trace.ts';
+import { isTraceId, newTraceId, traceparentFor } from '../trace.ts';
 import { conditionHolds } from './conditions.ts';
 import { describeCall, STEP_CALLS, STEP_EXECUTORS } from './steps.ts';
 import {
@@ -85,7 +85,8 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<RunResul
   const { key, workflow, services, env, observers = [], signal } = options;
   const runId = options.runId ?? randomUUID();
   const startedAt = options.startedAt ?? new Date();
-  const traceId = options.traceId ?? newTraceId();
+  // A run recorded before trace ids (or with a damaged one) gets a trace of its own.
+  const traceId = options.traceId && isTraceId(options.traceId) ? options.traceId : newTraceId();
   const clockStart = performance.now();
 
   const notify = async (call: (observer: RunObserver) => void | Promise<void> | undefined) => {
