@@ -33,7 +33,7 @@ const STEPS = STEP_TYPES.map((type, index) => ({ index, step: stepResult(type) }
  * Writes `runs` runs of 5 steps into a new history through the run queue's own API (enqueue,
  * claim, finish with the steps), as a run through the host would: no SQL of our own.
  */
-async function seed(dbPath: string, runs: number): Promise<number> {
+export async function seedHistory(dbPath: string, runs: number): Promise<number> {
   const stores = await openStores({ ...defaultConfig(), history_db_path: dbPath }, {});
   const started = performance.now();
   try {
@@ -95,7 +95,7 @@ async function historyHost(dir: string, name: string, runs: number) {
   const dbPath = join(dir, `${name}.db`);
   const config = join(dir, `${name}.aegis.yaml`);
   writeFileSync(config, JSON.stringify({ history_db_path: dbPath }));
-  const seedMs = await seed(dbPath, runs);
+  const seedMs = await seedHistory(dbPath, runs);
   const host = await startAegis({ config, env: { LOG_LEVEL: undefined } });
   const url = `${host.url}/api/history?limit=10`;
   const first = JSON.parse((await http(url)).body) as { steps: unknown[] }[];

@@ -19,6 +19,7 @@ import {
   type Row,
 } from './report.ts';
 import { benchStartup } from './startup.ts';
+import { benchScrape, benchStream } from './stream.ts';
 import { startStubServices } from './stub-services.ts';
 import { BENCH_DIR, QUICK, ROOT, round } from './support.ts';
 import { benchThroughput } from './throughput.ts';
@@ -56,11 +57,13 @@ const allSections: [string, string, () => Promise<Row[]>][] = [
     () => benchWorkflow(config, stubs),
   ],
   ['queue', 'the run queue: async latency and drain rate', () => benchQueue(config)],
+  ['stream', 'the event stream: 100 SSE clients while runs go on', () => benchStream(config)],
   ['startup', 'start-up to the first 200', () => benchStartup(config)],
   ['lambda', 'Lambda bundles', () => benchLambda()],
   ['container', 'container image', () => benchContainer()],
   // Last: seeding writes a few hundred MB, whose write-back would slow the start-up and import timings.
   ['history', 'GET /api/history with 100 and 100,000 runs', () => benchHistory(dir)],
+  ['metrics', 'GET /metrics with 100 and 100,000 runs', () => benchScrape(dir)],
 ];
 // BENCH_ONLY=http,workflow runs those sections alone (the table is then partial).
 const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
@@ -94,6 +97,8 @@ const ORDER = [
   'workflow',
   'queue',
   'history',
+  'stream',
+  'metrics',
   'memory',
   'startup',
   'lambda',

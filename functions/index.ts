@@ -4,6 +4,7 @@ import type { RouteDefinition } from '#shared/http-api/route.ts';
 import { eventsRoutes } from './events/routes.ts';
 import { openApiRoute } from './health/openapi-route.ts';
 import { healthRoutes } from './health/routes.ts';
+import { metricsRoutes } from './metrics/routes.ts';
 import { runsRoutes } from './runs/routes.ts';
 import { schedulesRoutes } from './schedules/routes.ts';
 import { servicesRoutes } from './services/routes.ts';
@@ -61,7 +62,7 @@ export const FUNCTIONS = {
     sampleEvent: () => apiGatewayEvent({ path: '/api/history', query: 'limit=1' }),
   }),
   events: define('events', {
-    description: 'The lifecycle events.',
+    description: 'The lifecycle events, and their live stream (local host only).',
     routes: eventsRoutes,
     sampleEvent: () => apiGatewayEvent({ path: '/api/events', query: 'limit=5' }),
   }),
@@ -88,6 +89,12 @@ export const FUNCTIONS = {
         headers: { 'content-type': 'application/json' },
         body: '{}',
       }),
+  }),
+  metrics: define('metrics', {
+    description:
+      'GET /metrics: Prometheus metrics (on Lambda, per instance only: use CloudWatch metrics there).',
+    routes: metricsRoutes,
+    sampleEvent: () => apiGatewayEvent({ path: '/metrics' }),
   }),
 } as const satisfies Record<string, FunctionDefinition>;
 

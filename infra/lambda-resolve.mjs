@@ -73,26 +73,73 @@ const zodEnglishOnly = {
 };
 
 /**
- * iconv-lite (under body-parser) carries the tables of the Chinese, Japanese
- * and Korean double-byte encodings (390 KiB), each loaded only when such an
- * encoding is asked for. The API accepts JSON bodies only, and body-parser
- * rejects a JSON body in any charset but UTF-8/16/32 with 415 before decoding,
- * so no table is ever loaded; one that somehow were fails with this message.
+ * iconv-lite (under body-parser and raw-body) converts charsets: 90 KiB of
+ * code and tables. Aegis reads request bodies itself, as UTF-8
+ * (shared/http-api/body.ts), so body-parser's parsers never run; were one
+ * ever called, it fails with this message instead of decoding.
  */
-const withoutDoubleByteTables = {
-  name: 'without-double-byte-tables',
+const withoutCharsetConversion = {
+  name: 'without-charset-conversion',
   setup(build) {
-    build.onLoad(
-      { filter: /[\\/]iconv-lite[\\/]encodings[\\/]tables[\\/][^\\/]+\.json$/ },
-      (args) => ({
-        contents: `throw new Error(${JSON.stringify(`the encoding table ${basename(args.path)} is not part of the bundle`)});`,
-        loader: 'js',
-      }),
-    );
+    build.onResolve({ filter: /^iconv-lite$/ }, () => ({
+      path: 'iconv-lite',
+      namespace: 'without-charset-conversion',
+    }));
+    build.onLoad({ filter: /.*/, namespace: 'without-charset-conversion' }, () => ({
+      contents: `const missing = (what) => () => { throw new Error('iconv-lite (' + what + ') is not part of the bundle: Aegis reads bodies as UTF-8 itself'); };
+module.exports = { encodingExists: () => false, decode: missing('decode'), encode: missing('encode'), getDecoder: missing('getDecoder'), getEncoder: missing('getEncoder') };`,
+      loader: 'js',
+    }));
+  },
+};
+
+/**
+ * prom-client asks OpenTelemetry for the current span only to add exemplars,
+ * which Aegis never turns on (21 KiB): a stand-in that has no span.
+ */
+const withoutOpenTelemetry = {
+  name: 'without-opentelemetry',
+  setup(build) {
+    build.onResolve({ filter: /^@opentelemetry\/api$/ }, () => ({
+      path: '@opentelemetry/api',
+      namespace: 'without-opentelemetry',
+    }));
+    build.onLoad({ filter: /.*/, namespace: 'without-opentelemetry' }, () => ({
+      contents: `module.exports = { trace: { getSpan: () => undefined }, context: { active: () => undefined } };`,
+      loader: 'js',
+    }));
+  },
+};
+
+/**
+ * Express looks content types up in mime-db (147 KiB of JSON) for
+ * `res.type()` and static files. A Lambda function serves no static files
+ * and answers JSON, SSE and plain text only, so its bundle carries those
+ * types alone; the CLI keeps the whole database for the dashboard's files.
+ */
+const API_MIME_TYPES = {
+  'application/json': { source: 'iana', charset: 'UTF-8', compressible: true, extensions: ['json'] },
+  'text/plain': { source: 'iana', compressible: true, extensions: ['txt', 'text'] },
+  'text/html': { source: 'iana', compressible: true, extensions: ['html', 'htm'] },
+  'text/event-stream': { source: 'iana', compressible: true },
+  'application/octet-stream': { source: 'iana', compressible: false, extensions: ['bin'] },
+};
+const apiMimeTypesOnly = {
+  name: 'api-mime-types-only',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]mime-db[\\/]db\.json$/ }, () => ({
+      contents: JSON.stringify(API_MIME_TYPES),
+      loader: 'json',
+    }));
   },
 };
 
 /** What every bundle leaves out: the CLI's and the Lambda functions'. */
-export const SLIMMING_PLUGINS = [zodEnglishOnly, withoutDoubleByteTables];
+export const SLIMMING_PLUGINS = [zodEnglishOnly, withoutCharsetConversion, withoutOpenTelemetry];
 
-export const LAMBDA_PLUGINS = [forbidNativeLibsql, webSocketFromNode, ...SLIMMING_PLUGINS];
+export const LAMBDA_PLUGINS = [
+  forbidNativeLibsql,
+  webSocketFromNode,
+  apiMimeTypesOnly,
+  ...SLIMMING_PLUGINS,
+];

@@ -4,6 +4,7 @@ import { errorMessage, HttpError, UserFacingError } from '#shared/errors.ts';
 import { checkLogSettings } from '#shared/logger.ts';
 import { PACKAGE_VERSION } from '#shared/version.ts';
 import { registerConfig } from './commands/config.ts';
+import { registerEvents } from './commands/events.ts';
 import { registerHealthcheck } from './commands/healthcheck.ts';
 import { registerInit } from './commands/init.ts';
 import { registerInvoke } from './commands/invoke.ts';
@@ -48,6 +49,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
   registerRun(program, io, setExit);
   registerRuns(program, io, setExit);
   registerSchedules(program, io, setExit);
+  registerEvents(program, io, setExit);
   registerStatus(program, io, setExit);
   registerConfig(program, io, setExit);
   registerHealthcheck(program, io, setExit);

@@ -1,7 +1,9 @@
 import { findWorkflow } from './config/lookup.ts';
 import type { AegisConfig } from './config/schema.ts';
-import { ENV, type Environment, readSeconds } from './env.ts';
+import { ENV, type Environment, readInteger, readSeconds } from './env.ts';
+import { DEFAULT_MAX_STREAMS, EventFeed } from './events/event-feed.ts';
 import type { Logger } from './logger.ts';
+import { AegisMetrics } from './metrics/metrics.ts';
 import { DEFAULT_LEASE_MS, LeaseKeeper } from './runs/lease-keeper.ts';
 import type { RunTrigger } from './runs/run-queue.ts';
 import { RunService } from './runs/run-service.ts';
@@ -32,6 +34,8 @@ export interface ContextOptions {
   apiTrigger?: Extract<RunTrigger, 'api' | 'lambda'>;
   /** How often a running run looks for a cancel asked for by another process (tests shorten it). */
   cancelPollMs?: number;
+  /** How often the event streams look for events other processes stored. */
+  eventPollMs?: number;
 }
 
 /**
@@ -54,6 +58,10 @@ export class AegisContext {
   readonly apiTrigger: Extract<RunTrigger, 'api' | 'lambda'>;
   /** The leases of the runs this process executes. */
   readonly leases: LeaseKeeper;
+  /** This process's Prometheus metrics (`GET /metrics`), in a registry of its own. */
+  readonly metrics: AegisMetrics;
+  /** The one poller of the events table that this process's event streams read from. */
+  readonly eventFeed: EventFeed;
   readonly #openStores: (config: AegisConfig, env: Environment) => Promise<Stores>;
   /** The open stores, or the opening in progress; cleared on failure so the next request tries again. */
   #stores: Promise<Stores> | undefined;
@@ -75,6 +83,21 @@ export class AegisContext {
       logger: this.logger,
       leaseMs: readSeconds(this.env, ENV.runLeaseSeconds, { min: 1 }) ?? DEFAULT_LEASE_MS,
       ...(options.cancelPollMs === undefined ? {} : { cancelPollMs: options.cancelPollMs }),
+    });
+    this.metrics = new AegisMetrics({
+      stores: () => this.stores(),
+      workflows: Object.keys(this.config.workflows),
+      logger: this.logger,
+    });
+    this.observeRuns(this.metrics.runObserver);
+    const heartbeatMs = readSeconds(this.env, ENV.eventStreamHeartbeatSeconds, { min: 0.01 });
+    this.eventFeed = new EventFeed({
+      events: async () => (await this.stores()).events,
+      signals: this.signals,
+      logger: this.logger,
+      ...(options.eventPollMs === undefined ? {} : { pollMs: options.eventPollMs }),
+      ...(heartbeatMs === undefined ? {} : { heartbeatMs }),
+      maxStreams: readInteger(this.env, ENV.eventStreamsMax, { min: 1 }) ?? DEFAULT_MAX_STREAMS,
     });
   }
 

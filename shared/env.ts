@@ -18,6 +18,10 @@ export const ENV = {
   runLeaseSeconds: 'AEGIS_RUN_LEASE_S',
   /** Seconds a stopping host gives its running runs before it cancels them. */
   shutdownGraceSeconds: 'AEGIS_SHUTDOWN_GRACE',
+  /** How many event streams (`GET /api/events/stream`) one process holds open at once. */
+  eventStreamsMax: 'AEGIS_EVENT_STREAMS_MAX',
+  /** Seconds between the keep-alive comments of an event stream. */
+  eventStreamHeartbeatSeconds: 'AEGIS_EVENT_STREAM_HEARTBEAT_S',
 } as const;
 
 export type Environment = Readonly<Record<string, string | undefined>>;

@@ -58,6 +58,7 @@ describe('health function', () => {
     expect(Object.keys(document.paths).sort()).toEqual(
       [
         '/api/events',
+        '/api/events/stream',
         '/api/history',
         '/api/portfolio',
         '/api/runs/{run_id}',
@@ -75,6 +76,7 @@ describe('health function', () => {
         '/api/workflows/{name}/history',
         '/api/workflows/{name}/run',
         '/health',
+        '/metrics',
         '/openapi.json',
       ].sort(),
     );

@@ -11,6 +11,7 @@ import {
 import { redactUrl, redactUrlsIn } from '#shared/redact.ts';
 import { checkAllServices, checkServiceHealth } from '#shared/services/health.ts';
 import { serviceListing } from '#shared/services/listing.ts';
+import { continuedTrace } from '#shared/trace.ts';
 
 export const PORTFOLIO_TAGLINE = 'Control plane for HTTP-based QA services';
 
@@ -24,11 +25,14 @@ export const servicesRoutes: readonly RouteDefinition[] = [
     responses: {
       200: { description: 'The services, in config order.', schema: z.array(serviceListingSchema) },
     },
-    handle: async (_input, context) =>
-      serviceListing(
-        context.config.services,
-        await checkAllServices(context.config.services, { env: context.env }),
-      ),
+    handle: async (_input, context, req) => {
+      const health = await checkAllServices(context.config.services, {
+        env: context.env,
+        traceId: continuedTrace(req.headers)?.traceId,
+      });
+      context.metrics.servicesChecked(health);
+      return serviceListing(context.config.services, health);
+    },
   }),
   defineRoute({
     method: 'get',
@@ -44,14 +48,13 @@ export const servicesRoutes: readonly RouteDefinition[] = [
       },
       404: ERROR_RESPONSES[404],
     },
-    handle: async ({ params }, context) => {
+    handle: async ({ params }, context, req) => {
       const health = await checkServiceHealth(
         params.name,
         findService(context.config, params.name),
-        {
-          env: context.env,
-        },
+        { env: context.env, traceId: continuedTrace(req.headers)?.traceId },
       );
+      context.metrics.servicesChecked([health]);
       return { ...health, error: health.error === null ? null : redactUrlsIn(health.error) };
     },
   }),

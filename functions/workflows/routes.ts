@@ -21,6 +21,7 @@ import {
 } from '#shared/http-api/schemas.ts';
 import { RUN_STATUSES } from '#shared/runs/run-queue.ts';
 import { type RunService, runResultOf } from '#shared/runs/run-service.ts';
+import { continuedTrace } from '#shared/trace.ts';
 
 function describeWorkflow(key: string, workflow: WorkflowConfig) {
   return {
@@ -120,6 +121,8 @@ A workflow's \`concurrency.on_conflict: reject\` answers 409 when it is at its l
       Prefer: '`respond-async` (RFC 7240): answer 202 at once',
       'Idempotency-Key':
         '1–200 printable ASCII characters: a retry with the same key answers the same run',
+      traceparent:
+        'W3C Trace Context: the run continues this trace (its calls carry it); a malformed one is ignored',
     },
     query: z.strictObject({
       async: booleanParam.optional().describe('true: answer 202 at once, as Prefer: respond-async'),
@@ -146,6 +149,7 @@ A workflow's \`concurrency.on_conflict: reject\` answers 409 when it is at its l
         trigger: context.apiTrigger,
         triggeredBy: caller?.name ?? null,
         idempotencyKey,
+        trace: continuedTrace(req.headers), // a malformed traceparent starts a new trace, never a 400
       });
       if (query.async === true || prefersAsync(req)) {
         const ended = started.existing ? await runs.waitForEnd(started.runId, 0) : null;

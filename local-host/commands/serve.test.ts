@@ -165,7 +165,7 @@ describe('aegis serve, healthcheck and invoke as processes', () => {
     const unknown = await runAegis(['invoke', 'billing'], { cwd: tempDir() });
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain(
-      'unknown function "billing" (known: health, services, workflows, runs, events, webhooks, schedules, triggers)',
+      'unknown function "billing" (known: health, services, workflows, runs, events, webhooks, schedules, triggers, metrics)',
     );
     const dir = tempDir();
     const eventFile = join(dir, 'event.json');

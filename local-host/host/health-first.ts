@@ -7,7 +7,7 @@ import { CORS_HEADERS, logRequestLine, requestIdOf } from '#shared/http-api/midd
  * Answers a plain `GET /health` before Express sees it. Load balancers and
  * container health checks call it constantly, and Express's own routing costs
  * several times what the answer does (bench/README.md); the answer, its
- * headers and its log line are the ones the health function gives. Anything
+ * headers, its log line and its metrics are the ones the health function gives. Anything
  * else, `HEAD` and query strings included, goes to the app.
  */
 export function answerHealthFirst(context: AegisContext, app: RequestListener): RequestListener {
@@ -30,5 +30,6 @@ export function answerHealthFirst(context: AegisContext, app: RequestListener): 
       status: 200,
       started,
     });
+    context.metrics.requestFinished('GET', '/health', 200, (performance.now() - started) / 1000);
   };
 }

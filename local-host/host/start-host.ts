@@ -73,6 +73,7 @@ export async function startHost({
     outbox: async () => (await context.stores()).outbox,
     webhooks: config.webhooks,
     logger,
+    onAttempt: (outcome) => context.metrics.deliveryAttempted(outcome),
     ...(retryPolicy ? { policy: retryPolicy } : {}),
     ...(workerIdleIntervalMs ? { idleIntervalMs: workerIdleIntervalMs } : {}),
   });

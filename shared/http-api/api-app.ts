@@ -43,7 +43,7 @@ export function createApiApp(
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
-  app.use(requestEnvelope(context.logger));
+  app.use(requestEnvelope(context.logger, context.metrics));
   const keys = ApiKeys.fromConfig(context.config.auth);
   for (const route of routes)
     app[route.method](expressPath(route.path), routeHandler(route, context, keys));

@@ -72,20 +72,33 @@ export function logRequestLine(
   else logger.info('request', line);
 }
 
+/** What hears of every finished answer (the metrics): the route's template, never the raw path. */
+export interface RequestObserver {
+  requestFinished(method: string, route: string, status: number, seconds: number | null): void;
+}
+
+/** The `route` label of a request no declaration matched (404s, 405s, the dashboard's files). */
+export const UNMATCHED_ROUTE = 'unmatched';
+
+const EVENT_STREAM = 'text/event-stream';
+
 /**
  * What every request gets before routing, in one middleware: a request id
  * (taken from `X-Request-Id` when sane, echoed back), the CORS headers (any
  * origin, as the original allowed; preflights answered here, before auth),
- * and one log line when the answer is finished.
+ * and one log line and one metrics observation when the answer is finished.
  */
-export function requestEnvelope(logger: Logger): RequestHandler {
+export function requestEnvelope(logger: Logger, observer?: RequestObserver): RequestHandler {
   return function envelope(req, res, next) {
     const started = performance.now();
     req.requestId = requestIdOf(req.headers);
     res.setHeader('x-request-id', req.requestId);
     res.setHeader('access-control-allow-origin', CORS_HEADERS['access-control-allow-origin']);
     res.setHeader('access-control-expose-headers', CORS_HEADERS['access-control-expose-headers']);
-    res.once('finish', () =>
+    let reported = false;
+    const report = () => {
+      if (reported) return;
+      reported = true;
       logRequestLine(logger, {
         requestId: req.requestId,
         method: req.method,
@@ -93,8 +106,22 @@ export function requestEnvelope(logger: Logger): RequestHandler {
         status: res.statusCode,
         started,
         routine: req.headers[CLIENT_HEADER] === 'dashboard',
-      }),
-    );
+      });
+      const route = req.aegisRoute;
+      observer?.requestFinished(
+        req.method,
+        route?.path ?? UNMATCHED_ROUTE,
+        res.statusCode,
+        route?.responses[200]?.contentType === EVENT_STREAM
+          ? null
+          : (performance.now() - started) / 1000,
+      );
+    };
+    res.once('finish', report);
+    // An answer cut off after its headers (an event stream whose client left) never finishes: reported when it closes.
+    res.once('close', () => {
+      if (res.headersSent) report();
+    });
     if (req.method !== 'OPTIONS') return next();
     res.setHeader('access-control-allow-methods', 'GET, POST, OPTIONS');
     res.setHeader(

@@ -34,7 +34,11 @@ export async function executeClaimedRun(
 ): Promise<RunResult> {
   const workflow = findWorkflow(deps.config, claim.workflow);
   const log = deps.logger.createChild({
-    persistentKeys: { workflow: claim.workflow, run_id: claim.runId },
+    persistentKeys: {
+      workflow: claim.workflow,
+      run_id: claim.runId,
+      ...(claim.traceId ? { trace_id: claim.traceId } : {}),
+    },
   });
   const signal = deps.leases.track(claim.runId, workflow.on_interrupt);
   try {
@@ -49,6 +53,7 @@ export async function executeClaimedRun(
       services: deps.config.services,
       env: deps.env,
       startedAt: new Date(claim.startedAt),
+      traceId: claim.traceId,
       signal,
       reused,
       observers: [

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { findWorkflow } from '../config/lookup.ts';
 import type { AegisConfig } from '../config/schema.ts';
@@ -8,6 +7,7 @@ import type { HistoryRecordDetail } from '../history/history-store.ts';
 import type { Logger } from '../logger.ts';
 import type { Signals } from '../signals.ts';
 import { type Stores, storeEvent } from '../stores.ts';
+import { newTraceId } from '../trace.ts';
 import type { RunObserver } from '../workflow/run-workflow.ts';
 import type { RunEnding, RunResult } from '../workflow/types.ts';
 import { executeClaimedRun } from './execute-run.ts';
@@ -83,7 +83,7 @@ export class RunService {
   /** Queues a run (SPEC §11); a concurrency `reject` or a key used for another workflow is a 409. */
   async start(workflowKey: string, options: StartOptions): Promise<Started> {
     const workflow = findWorkflow(this.#options.config, workflowKey);
-    const trace = options.trace ?? { traceId: randomBytes(16).toString('hex'), parentSpanId: null };
+    const trace = options.trace ?? { traceId: newTraceId(), parentSpanId: null };
     const outcome = await this.#stores.queue.enqueue({
       workflow: workflowKey,
       settings: workflow,

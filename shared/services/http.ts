@@ -67,6 +67,8 @@ export interface ServiceCall {
   body?: unknown;
   env: Environment;
   signal?: AbortSignal | undefined;
+  /** W3C trace context for the call. */
+  traceparent?: string | undefined;
 }
 
 /** Calls a QA service and returns its JSON answer; anything else is a ServiceCallError. */
@@ -76,7 +78,9 @@ export async function callServiceJson(call: ServiceCall): Promise<unknown> {
   try {
     response = await send(serviceUrl(call.service, call.path), {
       method: call.method,
-      headers: serviceHeaders(call.service, call.env),
+      headers: call.traceparent
+        ? { ...serviceHeaders(call.service, call.env), traceparent: call.traceparent }
+        : serviceHeaders(call.service, call.env),
       ...(call.body === undefined ? {} : { body: JSON.stringify(call.body) }),
       signal: call.signal,
     });

@@ -19,6 +19,8 @@ export interface DrainOptions {
   signal?: AbortSignal | undefined;
   /** Checked before each batch: false stops taking new deliveries, letting those in flight finish. */
   keepGoing?: () => boolean;
+  /** Hears each attempt's outcome (the metrics). */
+  onAttempt?: (outcome: AttemptOutcome['kind']) => void;
   now?: () => number;
 }
 
@@ -92,6 +94,7 @@ async function attempt(
       options.policy ?? { delaysMs: DEFAULT_RETRY_DELAYS_MS },
     );
   }
+  options.onAttempt?.(outcome.kind);
   let overtaken = false;
   try {
     overtaken = !(await options.outbox.recordAttempt(delivery, outcome, now()));

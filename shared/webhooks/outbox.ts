@@ -31,6 +31,8 @@ export interface ClaimedDelivery {
   payload: string;
   attempts: number;
   claimToken: string;
+  /** The W3C trace of the run the event belongs to; null once the run left the history. */
+  traceId: string | null;
 }
 
 export type AttemptOutcome =
@@ -115,7 +117,8 @@ export class WebhookOutbox {
               WHERE status = 'pending' AND next_attempt_at <= :now
                 AND (claimed_until IS NULL OR claimed_until <= :now) ${options.runId ? 'AND run_id = :runId' : ''}
               ORDER BY next_attempt_at, id LIMIT :limit)
-            RETURNING id, webhook_id, url, payload, attempts`,
+            RETURNING id, webhook_id, url, payload, attempts,
+              (SELECT trace_id FROM runs WHERE runs.run_id = webhook_deliveries.run_id) AS trace_id`,
       args: {
         leaseEnd: options.now + options.leaseMs,
         token: claimToken,
@@ -132,6 +135,7 @@ export class WebhookOutbox {
         payload: String(row.payload),
         attempts: Number(row.attempts),
         claimToken,
+        traceId: row.trace_id === null || row.trace_id === undefined ? null : String(row.trace_id),
       }))
       .sort((a, b) => a.id - b.id);
   }

@@ -1,5 +1,6 @@
 import { send } from '../http-client.ts';
 import { describeTransportError } from '../services/http.ts';
+import { isTraceId, newTraceId, traceparentFor } from '../trace.ts';
 import { PACKAGE_VERSION } from '../version.ts';
 import type { ClaimedDelivery } from './outbox.ts';
 import { type AttemptResult, parseRetryAfter } from './retry-policy.ts';
@@ -29,6 +30,10 @@ export async function sendDelivery(
     'user-agent': `Aegis/${PACKAGE_VERSION}`,
     'webhook-id': delivery.webhookId,
     'webhook-timestamp': String(timestamp),
+    // The run's trace, so a receiver's logs join the run; a new span per attempt.
+    traceparent: traceparentFor(
+      delivery.traceId && isTraceId(delivery.traceId) ? delivery.traceId : newTraceId(),
+    ),
   };
   const [newest, ...older] = webhookSecrets(options.secret);
   if (newest !== undefined)

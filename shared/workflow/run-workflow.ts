@@ -5,6 +5,7 @@ import type { Environment } from '../env.ts';
 import { errorMessage } from '../errors.ts';
 import type { AegisEvent, EventType } from '../events/types.ts';
 import { roundMs, timerDelay } from '../time.ts';
+import { isTraceId, newTraceId, traceparentFor } from '../trace.ts';
 import { conditionHolds } from './conditions.ts';
 import { describeCall, STEP_CALLS, STEP_EXECUTORS } from './steps.ts';
 import {
@@ -48,6 +49,8 @@ export interface RunWorkflowOptions {
   runId?: string;
   /** When the run started (its claim); now by default. */
   startedAt?: Date;
+  /** The W3C trace the run's calls carry (each attempt a span of its own); a new one when absent. */
+  traceId?: string | null;
   /**
    * Stops the run: in-flight requests are aborted, no further step starts;
    * its reason (a RunStop) says what the run ends as.
@@ -82,6 +85,8 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<RunResul
   const { key, workflow, services, env, observers = [], signal } = options;
   const runId = options.runId ?? randomUUID();
   const startedAt = options.startedAt ?? new Date();
+  // A run recorded before trace ids (or with a damaged one) gets a trace of its own.
+  const traceId = options.traceId && isTraceId(options.traceId) ? options.traceId : newTraceId();
   const clockStart = performance.now();
 
   const notify = async (call: (observer: RunObserver) => void | Promise<void> | undefined) => {
@@ -136,6 +141,7 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<RunResul
               earlier,
               runStartedAt: clockStart,
               signal,
+              traceId,
             });
         if (result)
           await notify((o) => o.stepFinished?.(index, result, { final: final && !copied, runId }));
@@ -203,6 +209,7 @@ interface ExecuteContext {
   runStartedAt: number;
   /** The run's stop: aborts the attempt in flight and the wait before the next. */
   signal: AbortSignal | undefined;
+  traceId: string;
 }
 
 /** Runs one step with its retries; null when the run was stopped before the step finished. */
@@ -287,6 +294,7 @@ async function attemptOnce(step: StepConfig, context: ExecuteContext): Promise<A
     signal: controller.signal,
     earlier: context.earlier,
     runStartedAt: context.runStartedAt,
+    traceparent: traceparentFor(context.traceId),
   }).then(
     (data): AttemptOutcome => ({ ok: true, data }),
     (error: unknown): AttemptOutcome => ({

@@ -14,6 +14,8 @@ export interface StepContext {
   earlier: readonly StepResult[];
   /** When the run started (`performance.now()` clock), for the report's total duration. */
   runStartedAt: number;
+  /** W3C `traceparent` of this attempt: the run's trace, a span of its own. */
+  traceparent?: string;
 }
 
 export interface StepCall {
@@ -48,6 +50,7 @@ function send(context: StepContext, call: StepCall, body?: unknown): Promise<unk
     service: context.service,
     env: context.env,
     signal: context.signal,
+    traceparent: context.traceparent,
     ...call,
     body,
   });
