@@ -72,6 +72,8 @@ describe('health function', () => {
         '/api/workflows/{name}',
         '/api/workflows/{name}/history',
         '/api/workflows/{name}/run',
+        '/api/workflows/{name}/stats',
+        '/api/workflows/{name}/tests',
         '/health',
         '/openapi.json',
       ].sort(),
