@@ -1,4 +1,19 @@
 /**
+ * Part of migration 5, frozen with it: the median of one workflow-day's
+ * durations from its histogram. Nearest rank (ceil(n / 2) of n), located by a
+ * running count of the buckets, interpolated between the bucket's smallest
+ * and largest duration (as shared/insight/insight-store.ts does for a period).
+ */
+function dayMedian(workflow: string, day: string): string {
+  return `(SELECT min_ms + (max_ms - min_ms) * (rank - (upto - runs) - 1) / max(runs - 1, 1)
+    FROM (SELECT runs, min_ms, max_ms,
+        sum(runs) OVER (ORDER BY bucket ROWS UNBOUNDED PRECEDING) AS upto,
+        max(1, (sum(runs) OVER () * 50 + 99) / 100) AS rank
+      FROM workflow_day_durations AS d WHERE d.workflow_name = ${workflow} AND d.day = ${day} AND d.runs > 0)
+    WHERE upto >= rank AND upto - runs < rank)`;
+}
+
+/**
  * The schema, one migration per version. A database records the version it is
  * at and upgrades itself on open; never edit a migration once released, add one.
  */
@@ -190,6 +205,8 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
       interrupted INTEGER NOT NULL DEFAULT 0,
       tests_total INTEGER NOT NULL DEFAULT 0,
       tests_failed INTEGER NOT NULL DEFAULT 0,
+      -- The median duration of the day's completed runs, from the histogram below, kept as runs end.
+      p50_ms REAL,
       PRIMARY KEY (workflow_name, day)
     ) WITHOUT ROWID`,
     // A histogram of completed runs' durations per workflow and day, in buckets of two significant digits
@@ -204,6 +221,9 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
       max_ms REAL NOT NULL,
       PRIMARY KEY (workflow_name, day, bucket)
     ) WITHOUT ROWID`,
+    // A period's percentiles add up each bucket over its days, in bucket order: no sort.
+    `CREATE INDEX workflow_durations_by_bucket
+      ON workflow_day_durations (workflow_name, bucket, day, runs, min_ms, max_ms)`,
     `CREATE TRIGGER test_steps_counted AFTER INSERT ON test_steps WHEN new.reused = 0
     BEGIN
       INSERT INTO workflow_days (workflow_name, day, tests_total, tests_failed)
@@ -226,6 +246,7 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
       SELECT workflow_name, substr(queued_at, 1, 10), CAST(printf('%.1e', duration_ms) AS REAL), count(*),
         min(duration_ms), max(duration_ms)
       FROM runs WHERE status = 'completed' AND duration_ms IS NOT NULL GROUP BY 1, 2, 3`,
+    `UPDATE workflow_days SET p50_ms = ${dayMedian('workflow_days.workflow_name', 'workflow_days.day')}`,
     `INSERT INTO test_steps (run_id, step_index, run_seq, workflow_name, day, step_type, reused, total, passed, failed)
       SELECT s.run_id, s.step_index, r.seq, r.workflow_name, substr(r.queued_at, 1, 10), s.step_type, s.reused,
         coalesce(json_extract(s.data, '$.total'), 0), coalesce(json_extract(s.data, '$.passed'), 0),
@@ -248,6 +269,9 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
         WHERE new.status = 'completed' AND new.duration_ms IS NOT NULL
         ON CONFLICT (workflow_name, day, bucket) DO UPDATE SET runs = runs + 1,
           min_ms = min(min_ms, excluded.min_ms), max_ms = max(max_ms, excluded.max_ms);
+      UPDATE workflow_days SET p50_ms = ${dayMedian('new.workflow_name', 'substr(new.queued_at, 1, 10)')}
+        WHERE new.status = 'completed' AND new.duration_ms IS NOT NULL
+          AND workflow_name = new.workflow_name AND day = substr(new.queued_at, 1, 10);
     END`,
     // Retention deletes ended runs: the trends describe the history that is kept.
     `CREATE TRIGGER runs_deleted AFTER DELETE ON runs
@@ -263,6 +287,8 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
           AND bucket = CAST(printf('%.1e', old.duration_ms) AS REAL);
       DELETE FROM workflow_day_durations
         WHERE workflow_name = old.workflow_name AND day = substr(old.queued_at, 1, 10) AND runs <= 0;
+      UPDATE workflow_days SET p50_ms = ${dayMedian('old.workflow_name', 'substr(old.queued_at, 1, 10)')}
+        WHERE old.status = 'completed' AND workflow_name = old.workflow_name AND day = substr(old.queued_at, 1, 10);
     END`,
   ],
 ];

@@ -126,57 +126,47 @@ export function testsStatement(workflow: string, query: TestsQuery): InStatement
 }
 
 /**
- * The value at `rank` (1-based, in ascending order) of rows that are
- * histogram buckets with a running count (`upto`): the bucket holding the
- * rank, interpolated between its smallest and largest duration.
- */
-const AT_RANK = 'min_ms + (max_ms - min_ms) * (rank - (upto - runs) - 1) / max(runs - 1, 1)';
-const HOLDS_RANK = 'upto >= rank AND upto - runs < rank';
-/** Nearest rank of percentile `pct` among `total` values: ceil(total × pct / 100), in integers. */
-const RANK = (pct: string) => `max(1, (total * ${pct} + 99) / 100)`;
-const BUCKETS = `FROM workflow_day_durations WHERE workflow_name = :wf AND day >= :since AND runs > 0`;
-
-/**
  * The statements behind `stats()`, read in one batch (exported so that tests
- * can read their plans): the period's days, each day's median, and the
- * period's p50 and p95. Each reads the per-day roll-ups that the database
- * keeps as runs end, never the runs themselves, so the work grows with the
- * number of days asked for, not with the number of runs.
+ * can read their plans): the period's days, with the counts and the median
+ * that the database keeps per workflow and day as runs end, and the
+ * period's p50 and p95 from the per-day duration histograms, added up bucket
+ * by bucket. Neither reads a run: the work grows with the days and the
+ * buckets, not with the number of runs.
  *
- * Percentiles are nearest-rank, from a histogram of completed runs'
- * durations (buckets of two significant digits, each with the smallest and
- * largest duration in it): the bucket holding the rank is found by a
- * running sum, and the value is interpolated between its smallest and
- * largest duration by the rank's place in it — exact when that bucket holds
- * at most two runs, otherwise within it (a bucket is at most 10 % wide).
+ * Percentiles are nearest-rank (the ceil(n × p / 100)-th of the n completed
+ * runs' durations in ascending order), located in a histogram whose buckets
+ * have two significant digits (…, 9.9, 10, 11, …, 99, 100, 110, … ms) and
+ * hold their smallest and largest duration: the bucket holding the rank is
+ * found by a running count, and the value is interpolated between its
+ * smallest and largest duration by the rank's place in it. So it is exact
+ * when that bucket holds at most two runs, and otherwise within it (a
+ * bucket spans at most 10 % of its value). Each day's median is read the
+ * same way, by the trigger that keeps it.
  */
 export function statsStatements(workflow: string, since: string): InStatement[] {
   const args = { wf: workflow, since };
   return [
     statement(
-      `SELECT day, runs, succeeded, failed, cancelled, interrupted, tests_total, tests_failed
+      `SELECT day, runs, succeeded, failed, cancelled, interrupted, tests_total, tests_failed, p50_ms
         FROM workflow_days WHERE workflow_name = :wf AND day >= :since ORDER BY day`,
       args,
     ),
     statement(
-      `WITH h AS (
-          SELECT day, runs, min_ms, max_ms,
-            sum(runs) OVER (PARTITION BY day ORDER BY bucket ROWS UNBOUNDED PRECEDING) AS upto,
-            sum(runs) OVER (PARTITION BY day) AS total
-          ${BUCKETS}),
-        ranked AS (SELECT h.*, ${RANK('50')} AS rank FROM h)
-      SELECT day, ${AT_RANK} AS p50_ms FROM ranked WHERE ${HOLDS_RANK}`,
-      args,
-    ),
-    statement(
       `WITH b AS (
-          SELECT bucket, sum(runs) AS runs, min(min_ms) AS min_ms, max(max_ms) AS max_ms ${BUCKETS} GROUP BY bucket),
+          SELECT bucket, sum(runs) AS runs, min(min_ms) AS min_ms, max(max_ms) AS max_ms
+          FROM workflow_day_durations INDEXED BY workflow_durations_by_bucket
+          WHERE workflow_name = :wf AND day >= :since AND runs > 0 GROUP BY bucket),
         h AS (
           SELECT b.*, sum(runs) OVER (ORDER BY bucket ROWS UNBOUNDED PRECEDING) AS upto,
             sum(runs) OVER () AS total
           FROM b),
-        ranked AS (SELECT h.*, p.pct, ${RANK('p.pct')} AS rank FROM h, (SELECT 50 AS pct UNION ALL SELECT 95) AS p)
-      SELECT pct, ${AT_RANK} AS ms FROM ranked WHERE ${HOLDS_RANK}`,
+        -- The nearest rank of each percentile: ceil(total × pct / 100), in integers.
+        ranked AS (
+          SELECT h.*, p.pct, max(1, (total * p.pct + 99) / 100) AS rank
+          FROM h, (SELECT 50 AS pct UNION ALL SELECT 95) AS p)
+      -- The bucket holding the rank, interpolated between its smallest and largest duration.
+      SELECT pct, min_ms + (max_ms - min_ms) * (rank - (upto - runs) - 1) / max(runs - 1, 1) AS ms
+      FROM ranked WHERE upto >= rank AND upto - runs < rank`,
       args,
     ),
   ];
@@ -224,14 +214,11 @@ export class InsightStore {
   /** The workflow's trends over the last `days` UTC days, today included. */
   async stats(workflow: string, { days, now = Date.now() }: { days: number; now?: number }) {
     const since = utcDate(now - (days - 1) * DAY_MS);
-    const [daysResult, mediansResult, percentilesResult] = await this.#db.batch(
+    const [daysResult, percentilesResult] = await this.#db.batch(
       statsStatements(workflow, since),
       'read',
     );
     const rows = new Map((daysResult?.rows ?? []).map((row) => [String(row.day), row]));
-    const medians = new Map(
-      (mediansResult?.rows ?? []).map((row) => [String(row.day), Number(row.p50_ms)]),
-    );
     const percentile = (pct: number) => {
       const row = percentilesResult?.rows.find((r) => Number(r.pct) === pct);
       return row ? roundMs(Number(row.ms)) : null;
@@ -242,13 +229,13 @@ export class InsightStore {
     for (let i = 0; i < days; i++) {
       const date = utcDate(now - (days - 1 - i) * DAY_MS);
       const row = rows.get(date);
-      const median = medians.get(date);
+      const median = row?.p50_ms;
       by_day.push({
         date,
         runs: Number(row?.runs ?? 0),
         succeeded: Number(row?.succeeded ?? 0),
         failed: Number(row?.failed ?? 0),
-        p50_ms: median === undefined ? null : roundMs(median),
+        p50_ms: median === undefined || median === null ? null : roundMs(Number(median)),
       });
     }
     const succeeded = sum('succeeded');
