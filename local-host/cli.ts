@@ -6,6 +6,7 @@ import { PACKAGE_VERSION } from '#shared/version.ts';
 import { registerConfig } from './commands/config.ts';
 import { registerHealthcheck } from './commands/healthcheck.ts';
 import { registerInit } from './commands/init.ts';
+import { registerInsight } from './commands/insight.ts';
 import { registerInvoke } from './commands/invoke.ts';
 import { registerRun } from './commands/run.ts';
 import { registerRuns } from './commands/runs.ts';
@@ -46,6 +47,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
   registerServe(program, io, setExit);
   registerRun(program, io, setExit);
   registerRuns(program, io, setExit);
+  registerInsight(program, io, setExit);
   registerStatus(program, io, setExit);
   registerConfig(program, io, setExit);
   registerHealthcheck(program, io, setExit);

@@ -179,6 +179,50 @@ describe('GET /api/workflows/{name}/tests: a known pattern of failures', () => {
   });
 });
 
+describe('the test counts of a run', () => {
+  it("are the agent's, with failed at least its failures and total at least passed + failed", async () => {
+    const answers = [
+      { total: 5, failures: named('a', 'b') }, // no `failed` count: the list says 2
+      { passed: 3, failed: 0, failures: named('c') }, // no `total`: 3 passed + 1 failed
+    ];
+    const { run, history } = await setUp({ test: (n) => answers[n - 1] ?? {} }, TESTS_ONLY);
+    await run('suite', 2);
+
+    const [second, first] = await history();
+
+    expect(first?.tests).toEqual({ total: 5, passed: 0, failed: 2 });
+    expect(second?.tests).toEqual({ total: 4, passed: 3, failed: 1 });
+  });
+
+  it('are those of its test steps; of its verify steps only when it has no test step that answered', async () => {
+    const { run, history } = await setUp(
+      {
+        test: (n) =>
+          n === 1 ? { total: 10, passed: 8, failed: 2, failures: named('x', 'y') } : {},
+        verify: () => ({ total: 10, passed: 10, failed: 0 }),
+      },
+      `
+  both:
+    name: Test and verify
+    steps:
+      - { type: test, service: qaagent }
+      - { type: verify, service: qaagent }
+  verify_only:
+    name: Verify alone
+    steps:
+      - { type: verify, service: qaagent }
+`,
+    );
+    await run('both');
+    await run('verify_only');
+
+    const [verifyOnly, both] = await history();
+
+    expect(both?.tests).toEqual({ total: 10, passed: 8, failed: 2 });
+    expect(verifyOnly?.tests).toEqual({ total: 10, passed: 10, failed: 0 });
+  });
+});
+
 describe('the test-then-verify rule', () => {
   const failsThenPasses: Agent = {
     test: () => ({ total: 3, passed: 2, failed: 1, failures: named('retried') }),

@@ -236,7 +236,7 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
       UPDATE workflow_days SET tests_total = tests_total - old.total, tests_failed = tests_failed - old.failed
         WHERE workflow_name = old.workflow_name AND day = old.day;
     END`,
-    // The runs a history already holds, counted as the triggers below would have.
+    // The runs and test steps a history already holds, counted as the triggers and the recorder would have.
     `INSERT INTO workflow_days (workflow_name, day, runs, succeeded, failed, cancelled, interrupted)
       SELECT workflow_name, substr(queued_at, 1, 10), count(*),
         sum(status = 'completed' AND success IS 1), sum(status = 'completed' AND success IS 0),
@@ -248,11 +248,15 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
       FROM runs WHERE status = 'completed' AND duration_ms IS NOT NULL GROUP BY 1, 2, 3`,
     `UPDATE workflow_days SET p50_ms = ${dayMedian('workflow_days.workflow_name', 'workflow_days.day')}`,
     `INSERT INTO test_steps (run_id, step_index, run_seq, workflow_name, day, step_type, reused, total, passed, failed)
-      SELECT s.run_id, s.step_index, r.seq, r.workflow_name, substr(r.queued_at, 1, 10), s.step_type, s.reused,
-        coalesce(json_extract(s.data, '$.total'), 0), coalesce(json_extract(s.data, '$.passed'), 0),
-        coalesce(json_extract(s.data, '$.failed'), 0)
-      FROM run_steps AS s JOIN runs AS r ON r.run_id = s.run_id
-      WHERE s.step_type IN ('test', 'verify') AND s.success = 1 AND s.skipped = 0`,
+      SELECT run_id, step_index, seq, workflow_name, day, step_type, reused, max(total, passed + failed), passed, failed
+      FROM (
+        SELECT s.run_id, s.step_index, r.seq, r.workflow_name, substr(r.queued_at, 1, 10) AS day, s.step_type,
+          s.reused, coalesce(json_extract(s.data, '$.total'), 0) AS total,
+          coalesce(json_extract(s.data, '$.passed'), 0) AS passed,
+          max(coalesce(json_extract(s.data, '$.failed'), 0), coalesce(json_array_length(s.data, '$.failures'), 0))
+            AS failed
+        FROM run_steps AS s JOIN runs AS r ON r.run_id = s.run_id
+        WHERE s.step_type IN ('test', 'verify') AND s.success = 1 AND s.skipped = 0)`,
     `CREATE TRIGGER runs_ended AFTER UPDATE OF status ON runs
       WHEN old.status IN ('queued', 'running') AND new.status IN ('completed', 'cancelled', 'interrupted')
     BEGIN

@@ -33,9 +33,10 @@ export interface HistoryRecord {
 
 /**
  * A run's tests as its agents counted them: the sums of its `test` steps'
- * `total`, `passed` and `failed` — of its `verify` steps when it has no test
- * step that answered (a verify step re-runs the same tests, so the two are
- * not added up).
+ * `total`, `passed` and `failed` (`failed` at least the step's number of
+ * `failures`, `total` at least passed + failed) — of its `verify` steps when
+ * it has no test step that answered (a verify step re-runs the same tests,
+ * so the two are not added up).
  */
 export interface TestCounts {
   total: number;

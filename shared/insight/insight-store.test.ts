@@ -153,7 +153,8 @@ describe('InsightStore.stats', () => {
 
 describe('migration 5: test insight over an existing history', () => {
   it('counts the runs and test steps a version 4 history already holds', async () => {
-    // Prepare: a history as version 4 wrote it, with a run whose test step found 1 failure of 3.
+    // Prepare: a history as version 4 wrote it, with a run whose test step listed 1 failure of 3
+    // (and no `failed` count: the list says it).
     const path = join(tempDir(), 'h.db');
     const v4 = createClient({ url: fileUrl(path) });
     expect(await migrate(v4, 4)).toBe(4);
@@ -167,7 +168,7 @@ describe('migration 5: test insight over an existing history', () => {
         },
         `INSERT INTO run_steps (run_id, step_index, step_type, service, success, skipped, duration_ms, error,
            attempts, attempt_details, data)
-         VALUES ('old', 0, 'test', 'qaagent', 1, 0, 5, NULL, 1, '[]', '{"total":3,"passed":2,"failed":1,"failures":[]}')`,
+         VALUES ('old', 0, 'test', 'qaagent', 1, 0, 5, NULL, 1, '[]', '{"total":3,"passed":2,"failures":[{"test":"t"}]}')`,
       ],
       'write',
     );

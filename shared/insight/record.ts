@@ -26,7 +26,9 @@ export function windowStartSql(workflow: string, before: string | null): string 
  * (nothing is written once the lease is lost) and each a no-op when written
  * again (a retried write that had landed):
  *
- * - a test or verify step that answered: its counts (`test_steps`), and,
+ * - a test or verify step that answered: its counts (`test_steps`: the
+ *   agent's `total`, `passed` and `failed`, `failed` at least its number of
+ *   `failures` entries and `total` at least passed + failed), and,
  *   unless a rerun copied it, one result per test it names: the named
  *   `failures` as failed, every valid `results` entry with its status; and,
  *   when it had no `results` and counted `total > 0`, a pass (inferred) for
@@ -61,6 +63,10 @@ function testStepStatements(
   step: StepResult,
   owner: string,
 ): InStatement[] {
+  // The agent's counts, where its own list says more: every `failures` entry is a failed test.
+  const failures = Array.isArray(step.data.failures) ? step.data.failures.length : 0;
+  const passed = count(step.data.passed);
+  const failed = Math.max(count(step.data.failed), failures);
   const args = {
     run: runId,
     index,
@@ -68,9 +74,9 @@ function testStepStatements(
     type: step.step_type,
     service: step.service,
     reused: step.reused ? 1 : 0,
-    total: count(step.data.total),
-    passed: count(step.data.passed),
-    failed: count(step.data.failed),
+    total: Math.max(count(step.data.total), passed + failed),
+    passed,
+    failed,
     runs: INFERENCE_RUNS,
   };
   const statements = [
@@ -101,7 +107,7 @@ function testStepStatements(
         { ...args, named: JSON.stringify(named) },
       ),
     );
-  if (!tests.hasResults && args.total > 0)
+  if (!tests.hasResults && count(step.data.total) > 0)
     statements.push(
       statement(
         `INSERT INTO test_results (run_id, test, step_index, run_seq, workflow_name, step_type, service, status,
