@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { benchContainer } from './container.ts';
 import { benchHandler } from './handler.ts';
 import { benchHistory } from './history.ts';
+import { benchInsight } from './insight.ts';
 import { benchLambda } from './lambda.ts';
 import {
   describeMachine,
@@ -59,6 +60,7 @@ const allSections: [string, string, () => Promise<Row[]>][] = [
   ['container', 'container image', () => benchContainer()],
   // Last: seeding writes a few hundred MB, whose write-back would slow the start-up and import timings.
   ['history', 'GET /api/history with 100 and 100,000 runs', () => benchHistory(dir)],
+  ['insight', "a workflow's trends and tests with 100,000 runs", () => benchInsight(dir)],
 ];
 // BENCH_ONLY=http,workflow runs those sections alone (the table is then partial).
 const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
@@ -91,6 +93,7 @@ const ORDER = [
   'handler',
   'workflow',
   'history',
+  'insight',
   'memory',
   'startup',
   'lambda',

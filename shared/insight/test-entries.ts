@@ -18,15 +18,15 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 /**
  * The name of the test an entry is about: its `test` field, else `name`,
- * else `id`. The first of them that is present decides; when it is not a
- * non-empty string (or none is present) the entry is counted by the agent's
- * numbers but not tracked by name: null.
+ * else `id`. The first of them that is present (and not null) decides; when
+ * it is not a non-empty string (or none is present) the entry is counted by
+ * the agent's numbers but not tracked by name: null.
  */
 export function testNameOf(entry: unknown): string | null {
   if (!isObject(entry)) return null;
   for (const field of NAME_FIELDS) {
     const value = entry[field];
-    if (value === undefined) continue;
+    if (value === undefined || value === null) continue;
     return typeof value === 'string' && value !== '' ? value : null;
   }
   return null;

@@ -96,10 +96,9 @@ export function reusableSteps(
 
 /**
  * Records a run as it goes (SPEC §4, §11): each step as it finishes, with
- * what it tells of its tests (SPEC §14), the last batch's steps in one
- * transaction with the run's end, every event with
- * its webhook deliveries — each write only while this process holds the
- * run's lease. Once the lease is lost, nothing more is written: the process
+ * what it tells of its tests (SPEC §14); the last batch's steps in one
+ * transaction with the run's end; every event with its webhook deliveries —
+ * each write only while this process holds the run's lease. Once the lease is lost, nothing more is written: the process
  * that reclaimed the run owns its record.
  */
 function recordRun(stores: Stores, signals: Signals, owner: string): RunObserver {
