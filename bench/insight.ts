@@ -1,12 +1,17 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { defaultConfig } from '#shared/config/schema.ts';
-import { stepStatement } from '#shared/history/history-store.ts';
-import { insightStatements } from '#shared/insight/record.ts';
-import { openStores } from '#shared/stores.ts';
-import type { StepResult } from '#shared/workflow/types.ts';
+import type { SeedChunk } from './insight-seed.ts';
 import type { Row } from './report.ts';
-import { http, median, percentile, QUICK, round, startAegis, stopProcess } from './support.ts';
+import {
+  http,
+  median,
+  percentile,
+  QUICK,
+  round,
+  runTsChild,
+  startAegis,
+  stopProcess,
+} from './support.ts';
 
 const RUNS = Number(process.env.BENCH_INSIGHT_RUNS ?? (QUICK ? 10_000 : 100_000));
 const ROUNDS = 5;
@@ -14,87 +19,31 @@ const REQUESTS_PER_ROUND = QUICK ? 40 : 100;
 const WARMUP_REQUESTS = 50;
 const WORKFLOW = 'nightly';
 const DAY_MS = 24 * 60 * 60 * 1000;
-const OWNER = 'bench-seed';
+/** Runs per seeding process: the libSQL client's memory per write batch is returned when it exits. */
+const CHUNK = 10_000;
 /** The 50 ms of SPEC §14. */
 const TARGET_MS = 50;
 
 /**
- * The n-th run's test step: 20 tests, `always` failing, `flip` failing every other run and
- * `once_in_ten` every tenth, so that flips, inferred passes and flaky flags all have work.
- */
-function testStep(n: number): StepResult {
-  const failing = [
-    'always',
-    ...(n % 2 === 0 ? ['flip'] : []),
-    ...(n % 10 === 0 ? ['once_in_ten'] : []),
-  ];
-  const failures = failing.map((test) => ({ test, error: `${test} broke` }));
-  return {
-    step_type: 'test',
-    service: 'qaagent',
-    success: true,
-    skipped: false,
-    data: { total: 20, passed: 20 - failures.length, failed: failures.length, failures },
-    error: null,
-    duration_ms: 800,
-    attempts: [{ attempt: 1, success: true, error: null, duration_ms: 800 }],
-  };
-}
-
-/**
- * Writes `runs` runs of one workflow, evenly over the last 365 UTC days, through the run queue's own
- * API as a run through the host would be (enqueue, claim, finish with its step and the step's
- * test results): no SQL of our own. Durations vary from 1 to 6 s; one run in twenty fails.
+ * Seeds `runs` runs of WORKFLOW, evenly over the last 365 UTC days, one chunk per child process
+ * (bench/insight-seed.ts: through the run queue's own API, with each run's test results).
  */
 async function seed(dbPath: string, runs: number): Promise<number> {
-  const stores = await openStores({ ...defaultConfig(), history_db_path: dbPath }, {});
   const started = performance.now();
   // From 00:00 UTC 364 days ago to now: the 365 UTC days of `days=365`, today included.
   const first = Math.floor(Date.now() / DAY_MS) * DAY_MS - 364 * DAY_MS;
   const span = Date.now() - first;
-  try {
-    let next = 0;
-    const worker = async () => {
-      while (next < runs) {
-        const n = next++;
-        const now = first + Math.floor((n * span) / runs);
-        const queued = await stores.queue.enqueue({
-          workflow: WORKFLOW,
-          settings: { on_interrupt: 'none' },
-          trigger: 'schedule',
-          now,
-        });
-        if (queued.kind !== 'queued') throw new Error('seeding: a run was not queued');
-        const claim = await stores.queue.claim({
-          owner: OWNER,
-          leaseMs: 60_000,
-          workflows: [WORKFLOW],
-          runId: queued.runId,
-          now,
-        });
-        if (!claim) throw new Error('seeding: a queued run could not be claimed');
-        const durationMs = 1000 + ((n * 7919) % 5000);
-        const step = testStep(n);
-        await stores.queue.finish({
-          runId: queued.runId,
-          owner: OWNER,
-          status: 'completed',
-          success: n % 20 !== 0,
-          completedAt: new Date(now + durationMs).toISOString(),
-          durationMs,
-          reason: null,
-          before: [
-            stepStatement(queued.runId, 0, step, OWNER),
-            ...insightStatements(queued.runId, 0, step, OWNER, now),
-          ],
-          now,
-        });
-      }
+  for (let from = 0; from < runs; from += CHUNK) {
+    const chunk: SeedChunk = {
+      dbPath,
+      workflow: WORKFLOW,
+      from,
+      to: Math.min(runs, from + CHUNK),
+      runs,
+      first,
+      span,
     };
-    // As bench/history.ts does: a few at once, as a host's workers would finish them.
-    await Promise.all(Array.from({ length: 4 }, worker));
-  } finally {
-    stores.db.close();
+    await runTsChild('insight-seed.ts', chunk);
   }
   return performance.now() - started;
 }
@@ -145,7 +94,7 @@ export async function benchInsight(dir: string): Promise<Row[]> {
         for (let i = 0; i < REQUESTS_PER_ROUND; i++) times.push((await http(endpoint.path)).ms);
         endpoint.rounds.push({ p50: percentile(times, 50), p99: percentile(times, 99) });
       }
-    const how = `${ROUNDS} × ${REQUESTS_PER_ROUND} sequential requests per endpoint, taking turns, after ${WARMUP_REQUESTS} warm-up; median of round p50s; ${RUNS.toLocaleString('en')} runs of one workflow over 365 days, seeded through enqueue + claim + finish with each run's test results (${round((seedMs * 1000) / RUNS, 0)} µs per run)`;
+    const how = `${ROUNDS} × ${REQUESTS_PER_ROUND} sequential requests per endpoint, taking turns, after ${WARMUP_REQUESTS} warm-up; median of round p50s; ${RUNS.toLocaleString('en')} runs of one workflow over 365 days, seeded through enqueue + claim + finish with each run's test results, ${CHUNK.toLocaleString('en')} runs per process (${round((seedMs * 1000) / RUNS, 0)} µs per run)`;
     return endpoints.map((endpoint, i) => {
       const p50 = median(endpoint.rounds.map((r) => r.p50));
       const p99 = median(endpoint.rounds.map((r) => r.p99));
