@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { benchContainer } from './container.ts';
 import { benchHandler } from './handler.ts';
 import { benchHistory } from './history.ts';
+import { benchInsight } from './insight.ts';
 import { benchLambda } from './lambda.ts';
 import { benchQueue } from './queue.ts';
 import {
@@ -64,6 +65,7 @@ const allSections: [string, string, () => Promise<Row[]>][] = [
   // Last: seeding writes a few hundred MB, whose write-back would slow the start-up and import timings.
   ['history', 'GET /api/history with 100 and 100,000 runs', () => benchHistory(dir)],
   ['metrics', 'GET /metrics with 100 and 100,000 runs', () => benchScrape(dir)],
+  ['insight', "a workflow's trends and tests with 100,000 runs", () => benchInsight(dir)],
 ];
 // BENCH_ONLY=http,workflow runs those sections alone (the table is then partial).
 const only = process.env.BENCH_ONLY?.split(',').map((s) => s.trim());
@@ -99,6 +101,7 @@ const ORDER = [
   'history',
   'stream',
   'metrics',
+  'insight',
   'memory',
   'startup',
   'lambda',

@@ -4,6 +4,7 @@ import type { RouteDefinition } from '#shared/http-api/route.ts';
 import { eventsRoutes } from './events/routes.ts';
 import { openApiRoute } from './health/openapi-route.ts';
 import { healthRoutes } from './health/routes.ts';
+import { insightRoutes } from './insight/routes.ts';
 import { metricsRoutes } from './metrics/routes.ts';
 import { runsRoutes } from './runs/routes.ts';
 import { schedulesRoutes } from './schedules/routes.ts';
@@ -60,6 +61,11 @@ export const FUNCTIONS = {
     description: 'One run: read it (or wait for it), cancel it, rerun it.',
     routes: runsRoutes,
     sampleEvent: () => apiGatewayEvent({ path: '/api/history', query: 'limit=1' }),
+  }),
+  insight: define('insight', {
+    description: "Test insight: a workflow's tests (flaky ones first) and its trends.",
+    routes: insightRoutes,
+    sampleEvent: () => apiGatewayEvent({ path: '/api/workflows/full_pipeline/stats' }),
   }),
   events: define('events', {
     description: 'The lifecycle events, and their live stream (local host only).',

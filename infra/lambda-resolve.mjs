@@ -1,6 +1,6 @@
 // How the Lambda bundles resolve packages: no native code, and none of the
 // dead weight that would push a function past 1 MiB (see infra/README.md).
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 /**
  * `@libsql/client` under Node loads the native `libsql` binding even for
@@ -118,7 +118,12 @@ const withoutOpenTelemetry = {
  * types alone; the CLI keeps the whole database for the dashboard's files.
  */
 const API_MIME_TYPES = {
-  'application/json': { source: 'iana', charset: 'UTF-8', compressible: true, extensions: ['json'] },
+  'application/json': {
+    source: 'iana',
+    charset: 'UTF-8',
+    compressible: true,
+    extensions: ['json'],
+  },
   'text/plain': { source: 'iana', compressible: true, extensions: ['txt', 'text'] },
   'text/html': { source: 'iana', compressible: true, extensions: ['html', 'htm'] },
   'text/event-stream': { source: 'iana', compressible: true },

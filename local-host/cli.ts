@@ -7,6 +7,7 @@ import { registerConfig } from './commands/config.ts';
 import { registerEvents } from './commands/events.ts';
 import { registerHealthcheck } from './commands/healthcheck.ts';
 import { registerInit } from './commands/init.ts';
+import { registerInsight } from './commands/insight.ts';
 import { registerInvoke } from './commands/invoke.ts';
 import { registerRun } from './commands/run.ts';
 import { registerRuns } from './commands/runs.ts';
@@ -50,6 +51,7 @@ export async function runCli(argv: readonly string[], io: CliIO): Promise<number
   registerRuns(program, io, setExit);
   registerSchedules(program, io, setExit);
   registerEvents(program, io, setExit);
+  registerInsight(program, io, setExit);
   registerStatus(program, io, setExit);
   registerConfig(program, io, setExit);
   registerHealthcheck(program, io, setExit);

@@ -5,6 +5,7 @@ import type { Environment } from './env.ts';
 import { EventStore } from './events/event-store.ts';
 import type { AegisEvent } from './events/types.ts';
 import { HistoryStore } from './history/history-store.ts';
+import { InsightStore } from './insight/insight-store.ts';
 import { RunQueue } from './runs/run-queue.ts';
 import { WebhookOutbox } from './webhooks/outbox.ts';
 
@@ -13,6 +14,8 @@ export interface Stores {
   db: Client;
   queue: RunQueue;
   history: HistoryStore;
+  /** Per-test history, flaky tests, trends and bug dedupe (SPEC §14). */
+  insight: InsightStore;
   events: EventStore;
   outbox: WebhookOutbox;
 }
@@ -22,6 +25,7 @@ export function storesOver(db: Client, config: AegisConfig): Stores {
     db,
     queue: new RunQueue(db),
     history: new HistoryStore(db, { maxRecordsPerWorkflow: config.history_max_records }),
+    insight: new InsightStore(db),
     events: new EventStore(db, { capacity: config.event_log_size }),
     outbox: new WebhookOutbox(db, config.webhooks),
   };

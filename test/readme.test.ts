@@ -216,9 +216,11 @@ describe('README: the HTTP contract', () => {
     const { results: _, ...counts } = tests.answer as Record<string, unknown>;
     expect(steps[1]?.data).toMatchObject(counts);
     expect(JSON.parse(reports.request.body)).toEqual({ failures: counts.failures });
+    const failures = counts.failures as { test: string; error: string }[];
     expect(steps[2]?.data).toEqual({
-      submitted: (counts.failures as unknown[]).length,
+      submitted: failures.length,
       response: reports.answer,
+      submitted_tests: failures.map(({ test, error }) => ({ test, error })),
     });
     expect(steps[3]?.data).toMatchObject({
       ...(verify.answer as Record<string, unknown>),

@@ -75,6 +75,8 @@ describe('health function', () => {
         '/api/workflows/{name}',
         '/api/workflows/{name}/history',
         '/api/workflows/{name}/run',
+        '/api/workflows/{name}/stats',
+        '/api/workflows/{name}/tests',
         '/health',
         '/metrics',
         '/openapi.json',

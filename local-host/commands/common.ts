@@ -78,3 +78,21 @@ export function commandContext(
     logger,
   });
 }
+
+/**
+ * Opens the history for one command that works on the database directly
+ * (`aegis runs …`, `aegis tests`, `aegis stats`): no host needed.
+ */
+export async function withContext<T>(
+  io: CliIO,
+  options: ConfigOption,
+  use: (context: AegisContext) => Promise<T>,
+): Promise<T> {
+  const context = commandContext(io, loadForCommand(io, options.config));
+  try {
+    await context.stores(); // an unusable database fails here, naming it
+    return await use(context);
+  } finally {
+    await context.close();
+  }
+}

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { findWorkflow } from '#shared/config/lookup.ts';
-import type { AegisContext } from '#shared/context.ts';
 import { NotFoundError, UserFacingError } from '#shared/errors.ts';
 import type { HistoryRecordDetail } from '#shared/history/history-store.ts';
 import { RUN_STATUSES, type RunStatus } from '#shared/runs/run-queue.ts';
@@ -8,7 +7,7 @@ import { runResultOf } from '#shared/runs/run-service.ts';
 import type { StepResult } from '#shared/workflow/types.ts';
 import { formatDuration, paintFor, table } from '../format.ts';
 import { type CliIO, EXIT } from '../io.ts';
-import { type ConfigOption, commandContext, loadForCommand } from './common.ts';
+import { type ConfigOption, withContext } from './common.ts';
 import { describeStep, exitCodeOf, statusLabel, verdictLine } from './run-output.ts';
 import { sendOwnDeliveries } from './run-webhooks.ts';
 
@@ -17,21 +16,6 @@ interface ListOptions extends ConfigOption {
   status?: string;
   limit?: string;
   json?: boolean;
-}
-
-/** Opens the history for one `aegis runs …` command, which works on the database directly: no host needed. */
-async function withContext<T>(
-  io: CliIO,
-  options: ConfigOption,
-  use: (context: AegisContext) => Promise<T>,
-): Promise<T> {
-  const context = commandContext(io, loadForCommand(io, options.config));
-  try {
-    await context.stores(); // an unusable database fails here, naming it
-    return await use(context);
-  } finally {
-    await context.close();
-  }
 }
 
 function parseLimit(value: string | undefined): number {
@@ -82,9 +66,10 @@ async function listCommand(io: CliIO, options: ListOptions): Promise<number> {
       run.started_at ?? `queued ${run.queued_at}`,
       run.duration_ms === null ? '' : formatDuration(run.duration_ms),
       `${run.step_count}`,
+      run.tests === null ? '' : `${run.tests.passed}/${run.tests.total} passed`,
     ]);
     io.stdout.write(
-      `${table(['RUN', 'WORKFLOW', 'STATUS', 'TRIGGER', 'STARTED', 'DURATION', 'STEPS'], rows)}\n`,
+      `${table(['RUN', 'WORKFLOW', 'STATUS', 'TRIGGER', 'STARTED', 'DURATION', 'STEPS', 'TESTS'], rows)}\n`,
     );
     return EXIT.ok;
   });

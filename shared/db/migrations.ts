@@ -1,4 +1,19 @@
 /**
+ * Part of migration 5, frozen with it: the median of one workflow-day's
+ * durations from its histogram. Nearest rank (ceil(n / 2) of n), located by a
+ * running count of the buckets, interpolated between the bucket's smallest
+ * and largest duration (as shared/insight/insight-store.ts does for a period).
+ */
+function dayMedian(workflow: string, day: string): string {
+  return `(SELECT min_ms + (max_ms - min_ms) * (rank - (upto - runs) - 1) / max(runs - 1, 1)
+    FROM (SELECT runs, min_ms, max_ms,
+        sum(runs) OVER (ORDER BY bucket ROWS UNBOUNDED PRECEDING) AS upto,
+        max(1, (sum(runs) OVER () * 50 + 99) / 100) AS rank
+      FROM workflow_day_durations AS d WHERE d.workflow_name = ${workflow} AND d.day = ${day} AND d.runs > 0)
+    WHERE upto >= rank AND upto - runs < rank)`;
+}
+
+/**
  * The schema, one migration per version. A database records the version it is
  * at and upgrades itself on open; never edit a migration once released, add one.
  */
@@ -148,6 +163,159 @@ export const MIGRATIONS: readonly (readonly string[])[] = [
       PRIMARY KEY (trigger_name, delivery_id)
     ) WITHOUT ROWID`,
     'CREATE INDEX trigger_deliveries_by_time ON trigger_deliveries (received_at)',
+  ],
+  // 6: test insight (SPEC §14): each test's result per test/verify step, each such step's counts, what
+  // submit_bugs handed on, and per-day roll-ups of runs, durations and test counts for the trends. The
+  // roll-ups are kept by triggers, so every way a run ends (finish, cancel, queue timeout, reconcile) and
+  // retention's deletes update them in the same statement. A migration that rebuilds `runs` or
+  // `test_steps` must create their triggers again.
+  [
+    `CREATE TABLE test_results (
+      run_id TEXT NOT NULL,
+      test TEXT NOT NULL,
+      step_index INTEGER NOT NULL,
+      run_seq INTEGER NOT NULL,
+      workflow_name TEXT NOT NULL,
+      step_type TEXT NOT NULL,
+      service TEXT NOT NULL,
+      status TEXT NOT NULL CHECK (status IN ('passed', 'failed', 'skipped')),
+      inferred INTEGER NOT NULL DEFAULT 0,
+      duration_ms REAL,
+      PRIMARY KEY (run_id, test, step_index)
+    ) WITHOUT ROWID`,
+    // The flaky list reads a workflow's newest runs' results from this index alone.
+    'CREATE INDEX test_results_by_workflow ON test_results (workflow_name, run_seq, test, status, step_type, step_index)',
+    // Inferred passes look up which tests a service of the workflow failed lately.
+    `CREATE INDEX test_results_failed ON test_results (workflow_name, service, run_seq, test, step_index)
+      WHERE status = 'failed'`,
+    // One row per test or verify step that answered: the counts the agent reported, for the run lists.
+    `CREATE TABLE test_steps (
+      run_id TEXT NOT NULL,
+      step_index INTEGER NOT NULL,
+      run_seq INTEGER NOT NULL,
+      workflow_name TEXT NOT NULL,
+      day TEXT NOT NULL,
+      step_type TEXT NOT NULL,
+      reused INTEGER NOT NULL,
+      total INTEGER NOT NULL,
+      passed INTEGER NOT NULL,
+      failed INTEGER NOT NULL,
+      PRIMARY KEY (run_id, step_index)
+    ) WITHOUT ROWID`,
+    // A workflow's runs that ran tests, newest first: the window of the flaky list and of inference.
+    'CREATE INDEX test_steps_by_workflow ON test_steps (workflow_name, run_seq) WHERE reused = 0',
+    // What each submit_bugs step handed on, by test: submitted (fingerprint = sha256 of test name and error
+    // text, what dedupe compares) or left out as submitted before (fingerprint '', never matched).
+    `CREATE TABLE bug_reports (
+      run_id TEXT NOT NULL,
+      test TEXT NOT NULL,
+      step_index INTEGER NOT NULL,
+      fingerprint TEXT NOT NULL,
+      workflow_name TEXT NOT NULL,
+      at INTEGER NOT NULL,
+      PRIMARY KEY (run_id, test, step_index, fingerprint)
+    ) WITHOUT ROWID`,
+    `CREATE INDEX bug_reports_by_fingerprint ON bug_reports (workflow_name, fingerprint, at) WHERE fingerprint != ''`,
+    // Per workflow and UTC day of queued_at: the ended runs by outcome, and the tests the agents counted.
+    `CREATE TABLE workflow_days (
+      workflow_name TEXT NOT NULL,
+      day TEXT NOT NULL,
+      runs INTEGER NOT NULL DEFAULT 0,
+      succeeded INTEGER NOT NULL DEFAULT 0,
+      failed INTEGER NOT NULL DEFAULT 0,
+      cancelled INTEGER NOT NULL DEFAULT 0,
+      interrupted INTEGER NOT NULL DEFAULT 0,
+      tests_total INTEGER NOT NULL DEFAULT 0,
+      tests_failed INTEGER NOT NULL DEFAULT 0,
+      -- The median duration of the day's completed runs, from the histogram below, kept as runs end.
+      p50_ms REAL,
+      PRIMARY KEY (workflow_name, day)
+    ) WITHOUT ROWID`,
+    // A histogram of completed runs' durations per workflow and day, in buckets of two significant digits
+    // (…, 9.9, 10, 11, …, 99, 100, 110, … ms), each with its smallest and largest duration: percentiles read
+    // a few rows per day instead of every run.
+    `CREATE TABLE workflow_day_durations (
+      workflow_name TEXT NOT NULL,
+      day TEXT NOT NULL,
+      bucket REAL NOT NULL,
+      runs INTEGER NOT NULL,
+      min_ms REAL NOT NULL,
+      max_ms REAL NOT NULL,
+      PRIMARY KEY (workflow_name, day, bucket)
+    ) WITHOUT ROWID`,
+    // A period's percentiles add up each bucket over its days, in bucket order: no sort.
+    `CREATE INDEX workflow_durations_by_bucket
+      ON workflow_day_durations (workflow_name, bucket, day, runs, min_ms, max_ms)`,
+    `CREATE TRIGGER test_steps_counted AFTER INSERT ON test_steps WHEN new.reused = 0
+    BEGIN
+      INSERT INTO workflow_days (workflow_name, day, tests_total, tests_failed)
+        VALUES (new.workflow_name, new.day, new.total, new.failed)
+        ON CONFLICT (workflow_name, day) DO UPDATE SET
+          tests_total = tests_total + excluded.tests_total, tests_failed = tests_failed + excluded.tests_failed;
+    END`,
+    `CREATE TRIGGER test_steps_uncounted AFTER DELETE ON test_steps WHEN old.reused = 0
+    BEGIN
+      UPDATE workflow_days SET tests_total = tests_total - old.total, tests_failed = tests_failed - old.failed
+        WHERE workflow_name = old.workflow_name AND day = old.day;
+    END`,
+    // The runs and test steps a history already holds, counted as the triggers and the recorder would have.
+    `INSERT INTO workflow_days (workflow_name, day, runs, succeeded, failed, cancelled, interrupted)
+      SELECT workflow_name, substr(queued_at, 1, 10), count(*),
+        sum(status = 'completed' AND success IS 1), sum(status = 'completed' AND success IS 0),
+        sum(status = 'cancelled'), sum(status = 'interrupted')
+      FROM runs WHERE status IN ('completed', 'cancelled', 'interrupted') GROUP BY 1, 2`,
+    `INSERT INTO workflow_day_durations (workflow_name, day, bucket, runs, min_ms, max_ms)
+      SELECT workflow_name, substr(queued_at, 1, 10), CAST(printf('%.1e', duration_ms) AS REAL), count(*),
+        min(duration_ms), max(duration_ms)
+      FROM runs WHERE status = 'completed' AND duration_ms IS NOT NULL GROUP BY 1, 2, 3`,
+    `UPDATE workflow_days SET p50_ms = ${dayMedian('workflow_days.workflow_name', 'workflow_days.day')}`,
+    `INSERT INTO test_steps (run_id, step_index, run_seq, workflow_name, day, step_type, reused, total, passed, failed)
+      SELECT run_id, step_index, seq, workflow_name, day, step_type, reused, max(total, passed + failed), passed, failed
+      FROM (
+        SELECT s.run_id, s.step_index, r.seq, r.workflow_name, substr(r.queued_at, 1, 10) AS day, s.step_type,
+          s.reused, coalesce(json_extract(s.data, '$.total'), 0) AS total,
+          coalesce(json_extract(s.data, '$.passed'), 0) AS passed,
+          max(coalesce(json_extract(s.data, '$.failed'), 0), coalesce(json_array_length(s.data, '$.failures'), 0))
+            AS failed
+        FROM run_steps AS s JOIN runs AS r ON r.run_id = s.run_id
+        WHERE s.step_type IN ('test', 'verify') AND s.success = 1 AND s.skipped = 0)`,
+    `CREATE TRIGGER runs_ended AFTER UPDATE OF status ON runs
+      WHEN old.status IN ('queued', 'running') AND new.status IN ('completed', 'cancelled', 'interrupted')
+    BEGIN
+      INSERT INTO workflow_days (workflow_name, day, runs, succeeded, failed, cancelled, interrupted)
+        VALUES (new.workflow_name, substr(new.queued_at, 1, 10), 1,
+          new.status = 'completed' AND new.success IS 1, new.status = 'completed' AND new.success IS 0,
+          new.status = 'cancelled', new.status = 'interrupted')
+        ON CONFLICT (workflow_name, day) DO UPDATE SET runs = runs + 1,
+          succeeded = succeeded + excluded.succeeded, failed = failed + excluded.failed,
+          cancelled = cancelled + excluded.cancelled, interrupted = interrupted + excluded.interrupted;
+      INSERT INTO workflow_day_durations (workflow_name, day, bucket, runs, min_ms, max_ms)
+        SELECT new.workflow_name, substr(new.queued_at, 1, 10), CAST(printf('%.1e', new.duration_ms) AS REAL), 1,
+          new.duration_ms, new.duration_ms
+        WHERE new.status = 'completed' AND new.duration_ms IS NOT NULL
+        ON CONFLICT (workflow_name, day, bucket) DO UPDATE SET runs = runs + 1,
+          min_ms = min(min_ms, excluded.min_ms), max_ms = max(max_ms, excluded.max_ms);
+      UPDATE workflow_days SET p50_ms = ${dayMedian('new.workflow_name', 'substr(new.queued_at, 1, 10)')}
+        WHERE new.status = 'completed' AND new.duration_ms IS NOT NULL
+          AND workflow_name = new.workflow_name AND day = substr(new.queued_at, 1, 10);
+    END`,
+    // Retention deletes ended runs: the trends describe the history that is kept.
+    `CREATE TRIGGER runs_deleted AFTER DELETE ON runs
+      WHEN old.status IN ('completed', 'cancelled', 'interrupted')
+    BEGIN
+      UPDATE workflow_days SET runs = runs - 1,
+          succeeded = succeeded - (old.status = 'completed' AND old.success IS 1),
+          failed = failed - (old.status = 'completed' AND old.success IS 0),
+          cancelled = cancelled - (old.status = 'cancelled'), interrupted = interrupted - (old.status = 'interrupted')
+        WHERE workflow_name = old.workflow_name AND day = substr(old.queued_at, 1, 10);
+      UPDATE workflow_day_durations SET runs = runs - 1
+        WHERE old.status = 'completed' AND workflow_name = old.workflow_name AND day = substr(old.queued_at, 1, 10)
+          AND bucket = CAST(printf('%.1e', old.duration_ms) AS REAL);
+      DELETE FROM workflow_day_durations
+        WHERE workflow_name = old.workflow_name AND day = substr(old.queued_at, 1, 10) AND runs <= 0;
+      UPDATE workflow_days SET p50_ms = ${dayMedian('old.workflow_name', 'substr(old.queued_at, 1, 10)')}
+        WHERE old.status = 'completed' AND workflow_name = old.workflow_name AND day = substr(old.queued_at, 1, 10);
+    END`,
   ],
 ];
 

@@ -100,14 +100,19 @@ describe('openDatabase: schema', () => {
     expect(await schemaVersion(db)).toBe(SCHEMA_VERSION);
     expect(await tables(db)).toEqual([
       'aegis_schema',
+      'bug_reports',
       'events',
       'idempotency_keys',
       'run_steps',
       'runs',
       'schedule_ticks',
+      'test_results',
+      'test_steps',
       'trigger_deliveries',
       'webhook_attempts',
       'webhook_deliveries',
+      'workflow_day_durations',
+      'workflow_days',
     ]);
     // One row per migration applied.
     const applied = await db.execute('SELECT version FROM aegis_schema ORDER BY version');

@@ -158,8 +158,9 @@ describe(`"newest 10" over ${LARGE.toLocaleString('en')} runs`, () => {
       // primary key (SCAN with no sort after it: in order, so the LIMIT stops it, as the counters show).
       const runsAccess = plan.filter((detail) => /^(SCAN|SEARCH) r\b/.test(detail));
       expect(runsAccess).toEqual([access]);
-      // Each run's steps come through their primary key.
+      // Each run's steps, and its test counts (SPEC §14), come through their primary keys.
       expect(plan).toContain('SEARCH s USING PRIMARY KEY (run_id=?)');
+      expect(plan).toContain('SEARCH t USING PRIMARY KEY (run_id=?)');
     },
   );
 

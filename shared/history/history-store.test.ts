@@ -52,6 +52,7 @@ describe('HistoryStore: a run as it goes', () => {
       reason: null,
       trace_id: 'a'.repeat(32),
       step_count: 0,
+      tests: null,
       steps: [],
     };
     expect(queued).toEqual(expected);

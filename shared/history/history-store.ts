@@ -26,7 +26,22 @@ export interface HistoryRecord {
   reason: string | null;
   trace_id: string | null;
   step_count: number;
+  /** What its test steps counted (SPEC §14); null when no test or verify step answered. */
+  tests: TestCounts | null;
   steps: HistoryStep[];
+}
+
+/**
+ * A run's tests as its agents counted them: the sums of its `test` steps'
+ * `total`, `passed` and `failed` (`failed` at least the step's number of
+ * `failures`, `total` at least passed + failed) — of its `verify` steps when
+ * it has no test step that answered (a verify step re-runs the same tests,
+ * so the two are not added up).
+ */
+export interface TestCounts {
+  total: number;
+  passed: number;
+  failed: number;
 }
 
 export interface HistoryStep {
@@ -56,6 +71,9 @@ export interface ListRunsOptions {
 
 const RUN_COLUMNS = `r.seq, r.run_id, r.workflow_name, r.status, r.success, r.queued_at, r.started_at,
   r.completed_at, r.duration_ms, r.trigger, r.triggered_by, r.parent_run_id, r.reason, r.trace_id`;
+/** Each test step's counts, `[step_type, total, passed, failed]`, read through the primary key. */
+const TEST_COUNTS = `(SELECT json_group_array(json_array(t.step_type, t.total, t.passed, t.failed))
+  FROM test_steps AS t WHERE t.run_id = r.run_id) AS tests`;
 const STEP_COLUMNS =
   's.step_index, s.step_type, s.service, s.success AS step_success, s.skipped, s.reused, s.duration_ms AS step_duration_ms, s.error, s.attempts';
 
@@ -74,9 +92,21 @@ export class HistoryStore {
     this.#maxRecordsPerWorkflow = options.maxRecordsPerWorkflow;
   }
 
-  /** Writes one finished step of a run `owner` holds (and nothing once the lease is lost). */
-  async recordStep(runId: string, index: number, step: StepResult, owner: string): Promise<void> {
-    await this.#db.execute(stepStatement(runId, index, step, owner));
+  /**
+   * Writes one finished step of a run `owner` holds (and nothing once the
+   * lease is lost), with `alongside` (statements guarded the same way: what
+   * the step tells of its tests) in the same transaction.
+   */
+  async recordStep(
+    runId: string,
+    index: number,
+    step: StepResult,
+    owner: string,
+    alongside: readonly InStatement[] = [],
+  ): Promise<void> {
+    const row = stepStatement(runId, index, step, owner);
+    if (alongside.length === 0) await this.#db.execute(row);
+    else await this.#db.batch([row, ...alongside], 'write');
   }
 
   /** Deletes the workflow's ended runs beyond `history_max_records`, for the run's final transaction. */
@@ -118,13 +148,13 @@ export class HistoryStore {
             attempts,
           }),
         );
-      return { ...toRecord(row), step_count: steps.length, steps };
+      return { ...toRecord(row), step_count: steps.length, tests: testCountsOf(row), steps };
     });
   }
 
   async getRun(runId: string): Promise<HistoryRecordDetail | null> {
     const result = await this.#db.execute({
-      sql: `SELECT ${RUN_COLUMNS}, ${STEP_COLUMNS}, s.attempt_details, s.data
+      sql: `SELECT ${RUN_COLUMNS}, ${TEST_COUNTS}, ${STEP_COLUMNS}, s.attempt_details, s.data
             FROM runs AS r LEFT JOIN run_steps AS s ON s.run_id = r.run_id
             WHERE r.run_id = ? ORDER BY s.step_index`,
       args: [runId],
@@ -138,7 +168,7 @@ export class HistoryStore {
         const data = JSON.parse(String(row.data)) as Record<string, unknown>;
         return { ...toStep(row), attempt_details, data };
       });
-    return { ...toRecord(first), step_count: steps.length, steps };
+    return { ...toRecord(first), step_count: steps.length, tests: testCountsOf(first), steps };
   }
 
   /** A run's status alone: what waiting for a run polls. */
@@ -193,7 +223,7 @@ export function listRunsStatement({
     ...(status === undefined ? [] : ['r.status = :status']),
   ];
   return {
-    sql: `SELECT ${RUN_COLUMNS}, (
+    sql: `SELECT ${RUN_COLUMNS}, ${TEST_COUNTS}, (
             SELECT json_group_array(json_array(s.step_index, s.step_type, s.service, s.success, s.skipped,
               s.reused, s.duration_ms, s.error, s.attempts))
             FROM run_steps AS s WHERE s.run_id = r.run_id) AS steps
@@ -209,7 +239,9 @@ export function listRunsStatement({
 }
 
 /**
- * Deletes a workflow's ended runs beyond the newest `keep`, steps first.
+ * Deletes a workflow's ended runs beyond the newest `keep`, steps and test
+ * results first (what their submit_bugs steps submitted stays: dedupe
+ * remembers it for `dedupe_days`, whatever the history keeps).
  * Runs queued or going neither count nor go, so a run that finishes while a
  * newer one is running is kept. Exported so that tests can read the query plans.
  */
@@ -219,10 +251,10 @@ export function retentionStatements(workflow: string, keep: number): InStatement
     SELECT seq FROM runs WHERE ${ended} ORDER BY seq DESC LIMIT 1 OFFSET :keep)`;
   const args = { w: workflow, keep };
   return [
-    {
-      sql: `DELETE FROM run_steps WHERE run_id IN (SELECT run_id FROM runs WHERE ${doomed})`,
+    ...['run_steps', 'test_steps', 'test_results'].map((table) => ({
+      sql: `DELETE FROM ${table} WHERE run_id IN (SELECT run_id FROM runs WHERE ${doomed})`,
       args,
-    },
+    })),
     { sql: `DELETE FROM runs WHERE ${doomed}`, args },
   ];
 }
@@ -262,6 +294,22 @@ export function stepStatement(
   };
 }
 
+/** The run's test counts from its test steps' (`TEST_COUNTS`): test steps, else verify steps, else null. */
+function testCountsOf(row: Row): TestCounts | null {
+  const steps = JSON.parse(String(row.tests ?? '[]')) as [string, number, number, number][];
+  const tests = steps.filter(([type]) => type === 'test');
+  const counted = tests.length > 0 ? tests : steps;
+  if (counted.length === 0) return null;
+  return counted.reduce(
+    (sum, [, total, passed, failed]) => ({
+      total: sum.total + total,
+      passed: sum.passed + passed,
+      failed: sum.failed + failed,
+    }),
+    { total: 0, passed: 0, failed: 0 },
+  );
+}
+
 function nullable(value: unknown): string | null {
   return value === null || value === undefined ? null : String(value);
 }
@@ -282,6 +330,7 @@ function toRecord(row: Row): HistoryRecord {
     reason: nullable(row.reason),
     trace_id: nullable(row.trace_id),
     step_count: 0,
+    tests: null,
     steps: [],
   };
 }

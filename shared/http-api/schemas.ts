@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { CONDITIONS, EVENT_TYPES, STEP_TYPES } from '../config/schema.ts';
 import type { StoredEvent } from '../events/event-store.ts';
 import type { HistoryRecord, HistoryRecordDetail } from '../history/history-store.ts';
+import type { TestInsight, WorkflowStats } from '../insight/insight-store.ts';
 import type { RunTrigger } from '../runs/run-queue.ts';
 import { RUN_STATUSES } from '../runs/run-queue.ts';
 import { HEALTH_STATUSES, type ServiceHealth } from '../services/health.ts';
@@ -162,6 +163,12 @@ const historyRunFields = {
   reason: z.string().nullable(),
   trace_id: z.string().nullable(),
   step_count: z.number().int(),
+  tests: z
+    .object({ total: z.number(), passed: z.number(), failed: z.number() })
+    .nullable()
+    .describe(
+      "what the run's test steps counted (of its verify steps when it has no test step); null when none answered",
+    ),
 };
 
 export const historyRecordSchema: z.ZodType<HistoryRecord> = z
@@ -211,6 +218,50 @@ export const deliverySchema: z.ZodType<Delivery> = z
     delivered_at: z.string().nullable(),
   })
   .meta({ id: 'Delivery' });
+
+export const testInsightSchema: z.ZodType<TestInsight> = z
+  .object({
+    test: z.string(),
+    failures: z.number().int().describe('runs of the window where it failed'),
+    passes: z.number().int().describe('runs of the window where it passed and did not fail'),
+    flips: z
+      .number()
+      .int()
+      .describe('runs whose outcome differs from the previous run where it was seen'),
+    failure_rate: z.number().describe('failures / (failures + passes)'),
+    last_failed_at: z.string().nullable().describe('when the newest run where it failed started'),
+    last_failed_run_id: z.string().nullable(),
+    flaky: z.boolean(),
+  })
+  .meta({ id: 'TestInsight' });
+
+export const workflowStatsSchema: z.ZodType<WorkflowStats> = z
+  .object({
+    days: z.number().int(),
+    since: z.string().describe('the first UTC date counted'),
+    runs: z.number().int().describe('runs that ended: completed, cancelled or interrupted'),
+    succeeded: z.number().int(),
+    failed: z.number().int(),
+    cancelled: z.number().int(),
+    interrupted: z.number().int(),
+    success_rate: z.number().nullable().describe('succeeded / (succeeded + failed)'),
+    duration_ms: z.object({ p50: z.number().nullable(), p95: z.number().nullable() }),
+    tests: z.object({
+      total: z.number(),
+      failed: z.number(),
+      failed_rate: z.number().nullable().describe('failed / total, as the agents counted them'),
+    }),
+    by_day: z.array(
+      z.object({
+        date: z.string(),
+        runs: z.number().int(),
+        succeeded: z.number().int(),
+        failed: z.number().int(),
+        p50_ms: z.number().nullable(),
+      }),
+    ),
+  })
+  .meta({ id: 'WorkflowStats' });
 
 /** The answers routes give for the same reasons, described once; the OpenAPI document adds them by what a route takes. */
 export const ERROR_RESPONSES = {

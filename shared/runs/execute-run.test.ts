@@ -132,6 +132,7 @@ describe('recordRun: the history of a run as it goes', () => {
       reason: null,
       trace_id: expect.stringMatching(/^[0-9a-f]{32}$/),
       step_count: 4,
+      tests: { total: 3, passed: 2, failed: 1 },
       steps: result.steps.map((step) => ({
         step_type: step.step_type,
         service: step.service,

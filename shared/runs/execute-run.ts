@@ -3,6 +3,7 @@ import type { AegisConfig, WorkflowConfig } from '../config/schema.ts';
 import type { Environment } from '../env.ts';
 import { errorMessage } from '../errors.ts';
 import { stepStatement } from '../history/history-store.ts';
+import { insightStatements } from '../insight/record.ts';
 import type { Logger } from '../logger.ts';
 import type { Signals } from '../signals.ts';
 import { type Stores, storeEvent } from '../stores.ts';
@@ -56,6 +57,8 @@ export async function executeClaimedRun(
       traceId: claim.traceId,
       signal,
       reused,
+      submittedBefore: (workflow, failures, days) =>
+        deps.stores.insight.submittedBefore(workflow, failures, days),
       observers: [
         recordRun(deps.stores, deps.signals, deps.leases.owner),
         ...(deps.observers ?? []),
@@ -97,10 +100,10 @@ export function reusableSteps(
 }
 
 /**
- * Records a run as it goes (SPEC §4, §11): each step as it finishes, the
- * last batch's steps in one transaction with the run's end, every event with
- * its webhook deliveries — each write only while this process holds the
- * run's lease. Once the lease is lost, nothing more is written: the process
+ * Records a run as it goes (SPEC §4, §11): each step as it finishes, with
+ * what it tells of its tests (SPEC §14); the last batch's steps in one
+ * transaction with the run's end; every event with its webhook deliveries —
+ * each write only while this process holds the run's lease. Once the lease is lost, nothing more is written: the process
  * that reclaimed the run owns its record.
  */
 function recordRun(stores: Stores, signals: Signals, owner: string): RunObserver {
@@ -114,7 +117,8 @@ function recordRun(stores: Stores, signals: Signals, owner: string): RunObserver
         return;
       }
       try {
-        await stores.history.recordStep(runId, index, step, owner);
+        const tests = insightStatements(runId, index, step, owner);
+        await stores.history.recordStep(runId, index, step, owner, tests);
       } catch (error) {
         unwritten.push({ index, step });
         throw error;
@@ -130,9 +134,13 @@ function recordRun(stores: Stores, signals: Signals, owner: string): RunObserver
         completedAt: result.completed_at,
         durationMs: result.duration_ms,
         reason: result.reason,
-        before: unwritten.map(({ index, step }) =>
-          stepStatement(result.run_id, index, step, owner),
-        ),
+        // In declared order, so that a step's inferred passes see the earlier steps' failures.
+        before: unwritten
+          .sort((a, b) => a.index - b.index)
+          .flatMap(({ index, step }) => [
+            stepStatement(result.run_id, index, step, owner),
+            ...insightStatements(result.run_id, index, step, owner),
+          ]),
         after: stores.history.retention(result.workflow_name),
       });
       recording = ended.recorded;

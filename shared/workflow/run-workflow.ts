@@ -4,6 +4,7 @@ import type { ServiceConfig, StepConfig, WorkflowConfig } from '../config/schema
 import type { Environment } from '../env.ts';
 import { errorMessage } from '../errors.ts';
 import type { AegisEvent, EventType } from '../events/types.ts';
+import type { SubmittedBefore } from '../insight/dedupe.ts';
 import { roundMs, timerDelay } from '../time.ts';
 import { isTraceId, newTraceId, traceparentFor } from '../trace.ts';
 import { conditionHolds } from './conditions.ts';
@@ -58,6 +59,8 @@ export interface RunWorkflowOptions {
   signal?: AbortSignal;
   /** A rerun's first steps, copied from its parent: recorded as `reused`, not called again. */
   reused?: readonly StepResult[];
+  /** What submit_bugs with `dedupe: true` asks about earlier submissions (none: nothing was submitted before). */
+  submittedBefore?: SubmittedBefore;
 }
 
 /** Consecutive `parallel: true` steps form one batch; every other step is a batch of its own. */
@@ -142,6 +145,8 @@ export async function runWorkflow(options: RunWorkflowOptions): Promise<RunResul
               runStartedAt: clockStart,
               signal,
               traceId,
+              workflow: key,
+              submittedBefore: options.submittedBefore,
             });
         if (result)
           await notify((o) => o.stepFinished?.(index, result, { final: final && !copied, runId }));
@@ -210,6 +215,8 @@ interface ExecuteContext {
   /** The run's stop: aborts the attempt in flight and the wait before the next. */
   signal: AbortSignal | undefined;
   traceId: string;
+  workflow: string;
+  submittedBefore: SubmittedBefore | undefined;
 }
 
 /** Runs one step with its retries; null when the run was stopped before the step finished. */
@@ -295,6 +302,8 @@ async function attemptOnce(step: StepConfig, context: ExecuteContext): Promise<A
     earlier: context.earlier,
     runStartedAt: context.runStartedAt,
     traceparent: traceparentFor(context.traceId),
+    workflow: context.workflow,
+    submittedBefore: context.submittedBefore,
   }).then(
     (data): AttemptOutcome => ({ ok: true, data }),
     (error: unknown): AttemptOutcome => ({

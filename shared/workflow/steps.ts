@@ -1,5 +1,7 @@
 import type { ServiceConfig, StepConfig, StepType } from '../config/schema.ts';
 import type { Environment } from '../env.ts';
+import { leaveOutSubmitted, type SubmittedBefore } from '../insight/dedupe.ts';
+import { failureKeyOf, readResults } from '../insight/test-entries.ts';
 import { callServiceJson, ServiceCallError } from '../services/http.ts';
 import { roundMs } from '../time.ts';
 import type { StepResult } from './types.ts';
@@ -16,6 +18,9 @@ export interface StepContext {
   runStartedAt: number;
   /** W3C `traceparent` of this attempt: the run's trace, a span of its own. */
   traceparent?: string;
+  /** The workflow's key, and what submit_bugs with `dedupe: true` asks about earlier submissions. */
+  workflow: string;
+  submittedBefore?: SubmittedBefore | undefined;
 }
 
 export interface StepCall {
@@ -67,7 +72,8 @@ function isObject(value: unknown): value is Record<string, unknown> {
 /**
  * `total`, `passed`, `failed`, `failures` from a test run's answer: defaults
  * only when a key is absent; a key that is present (`null` included) must have
- * the right type (SPEC §3).
+ * the right type (SPEC §3). The optional `results` list is kept too, read
+ * leniently (SPEC §14): a malformed one is left out with a note, never an error.
  */
 function testCounts(context: StepContext, call: StepCall, body: unknown): StepData {
   if (!isObject(body)) throw invalid(context, call, 'response is not a JSON object');
@@ -82,7 +88,7 @@ function testCounts(context: StepContext, call: StepCall, body: unknown): StepDa
   const failures = body.failures === undefined ? [] : body.failures;
   if (!Array.isArray(failures)) throw invalid(context, call, '"failures" is not a list');
   counts.failures = failures;
-  return counts;
+  return { ...counts, ...readResults(body.results) };
 }
 
 const discover: StepExecutor = async (_step, context) => {
@@ -100,13 +106,25 @@ const verify: StepExecutor = async (_step, context) => ({
   verify_only: true,
 });
 
-const submitBugs: StepExecutor = async (_step, context) => {
-  const failures = context.earlier.flatMap((step) =>
-    Array.isArray(step.data.failures) ? step.data.failures : [],
+const submitBugs: StepExecutor = async (step, context) => {
+  const failures = context.earlier.flatMap((earlier) =>
+    Array.isArray(earlier.data.failures) ? earlier.data.failures : [],
   );
   if (failures.length === 0) return { submitted: 0, message: 'No failures to submit' };
-  const response = await send(context, REPORTS, { failures });
-  return { submitted: failures.length, response };
+  const { kept, deduplicated } = step.dedupe
+    ? await leaveOutSubmitted(failures, {
+        workflow: context.workflow,
+        withinDays: step.dedupe_days,
+        submittedBefore: context.submittedBefore,
+      })
+    : { kept: failures, deduplicated: null };
+  const dedupe = deduplicated === null ? {} : { deduplicated };
+  if (kept.length === 0)
+    return { submitted: 0, ...dedupe, message: 'Every failure was submitted before (dedupe)' };
+  const response = await send(context, REPORTS, { failures: kept });
+  // What it handed on, by test: remembered for dedupe and for the flaky rule (SPEC §14).
+  const submitted_tests = kept.map(failureKeyOf).filter((key) => key !== null);
+  return { submitted: kept.length, response, ...dedupe, submitted_tests };
 };
 
 const report: StepExecutor = async (_step, context) => {
