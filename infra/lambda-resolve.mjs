@@ -12,6 +12,20 @@ export const LAMBDA_ALIASES = { '@libsql/client': '@libsql/client/web' };
 /** The native libSQL packages: `libsql` and its prebuilt binaries (`@libsql/linux-x64-gnu`, …). */
 export const NATIVE_LIBSQL = /^(libsql|@libsql\/(linux|darwin|win32|android|freebsd)-[^/]+)(\/|$)/;
 
+/**
+ * The history file is read through the native driver (shared/db/native-file-client.ts),
+ * which a Lambda function cannot load: its bundle takes shared/db/no-native-file-client.ts
+ * instead, so that opening a file fails as the web client does for a `file:` URL.
+ */
+const noFileDatabase = {
+  name: 'no-file-database',
+  setup(build) {
+    build.onResolve({ filter: /[\\/]native-file-client\.ts$/ }, (args) => ({
+      path: join(args.resolveDir, 'no-native-file-client.ts'),
+    }));
+  },
+};
+
 /** Fails the build when anything imports native libSQL, instead of shipping a bundle that breaks on Lambda. */
 const forbidNativeLibsql = {
   name: 'forbid-native-libsql',
@@ -143,6 +157,7 @@ const apiMimeTypesOnly = {
 export const SLIMMING_PLUGINS = [zodEnglishOnly, withoutCharsetConversion, withoutOpenTelemetry];
 
 export const LAMBDA_PLUGINS = [
+  noFileDatabase,
   forbidNativeLibsql,
   webSocketFromNode,
   apiMimeTypesOnly,

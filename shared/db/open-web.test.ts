@@ -4,8 +4,10 @@ import { tempDir } from '#test/support/temp.ts';
 import { openDatabase } from './open.ts';
 import { resolveDatabaseTarget } from './target.ts';
 
-// What the Lambda bundle does: `@libsql/client` resolves to its HTTP/WebSocket-only build.
+// What the Lambda bundle does: `@libsql/client` resolves to its HTTP/WebSocket-only build, and the
+// native file driver to its stand-in (infra/lambda-resolve.mjs).
 vi.mock('@libsql/client', () => import('@libsql/client/web'));
+vi.mock('./native-file-client.ts', () => import('./no-native-file-client.ts'));
 
 describe('openDatabase with the web client (Lambda)', () => {
   it('answers 503 for a file database, saying to set AEGIS_DB_URL', async () => {

@@ -4,6 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type Client, createClient } from '@libsql/client';
 import { errorMessage, ServiceUnavailableError, UserFacingError } from '../errors.ts';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.ts';
+import { NativeFileClient } from './native-file-client.ts';
 import { describeRemoteFailure, redactUrls } from './remote-failure.ts';
 import { type DatabaseTarget, describeTarget } from './target.ts';
 
@@ -104,15 +105,20 @@ async function whileBusy<T>(action: () => Promise<T>, timeoutMs: number): Promis
 }
 
 /**
- * The native client opens the file at once. Its directory is created only
- * when that fails, so that the web client (Lambda), which refuses any file,
- * says so rather than failing on a directory it could never use.
+ * The native driver opens the file at once. Its directory is created only
+ * when that fails, so that a Lambda bundle, which has no native driver and
+ * refuses any file, says so rather than failing on a directory it could
+ * never use.
  */
 function openFile(
   target: Extract<DatabaseTarget, { kind: 'file' }>,
   busyTimeoutMs: number,
 ): Client {
-  const open = () => createClient({ url: target.url, timeout: busyTimeoutMs, concurrency: 1 });
+  if (/[?#]/.test(target.url.replace(/^file:/i, '')))
+    throw Object.assign(new Error('a file: URL takes no query string or fragment'), {
+      code: 'URL_INVALID',
+    });
+  const open = () => new NativeFileClient(target.path, { busyTimeoutMs });
   try {
     return open();
   } catch (error) {
