@@ -73,34 +73,34 @@ function plural(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? '' : 's'}`;
 }
 
-/** The resolved configuration with every secret, and every credential in a URL, shown as `***`. */
+/** Keys whose values are credentials, wherever they sit in the configuration. */
+const CREDENTIAL_KEYS = new Set(['api_key', 'key', 'secret']);
+
+/**
+ * The resolved configuration as `config show` prints it: every credential
+ * (`api_key`, a named key's `key`, a webhook's or a trigger's `secret`, each
+ * entry of a secret list) as `***`, and credentials inside any URL masked.
+ * It walks the whole tree, so a key added to the schema later is covered.
+ */
 export function redactConfig(config: AegisConfig): AegisConfig {
-  const mask = (value: string) => (value === '' ? '' : REDACTED);
-  return {
-    ...config,
-    llm: { ...config.llm, ollama_base_url: redactUrl(config.llm.ollama_base_url) },
-    auth: {
-      ...config.auth,
-      api_key: mask(config.auth.api_key),
-      keys: config.auth.keys.map((key) => ({ ...key, key: mask(key.key) })),
-    },
-    services: Object.fromEntries(
-      Object.entries(config.services).map(([key, service]) => [
-        key,
-        {
-          ...service,
-          url: redactUrl(service.url),
-          repo_url: redactUrl(service.repo_url),
-          docs_url: redactUrl(service.docs_url),
-        },
-      ]),
-    ),
-    webhooks: config.webhooks.map((webhook) => ({
-      ...webhook,
-      url: redactUrl(webhook.url),
-      secret: typeof webhook.secret === 'string' ? mask(webhook.secret) : webhook.secret.map(mask),
-    })),
-  };
+  return redactTree(config, undefined) as AegisConfig;
+}
+
+function redactTree(value: unknown, key: string | undefined): unknown {
+  const credential = key !== undefined && CREDENTIAL_KEYS.has(key);
+  if (typeof value === 'string')
+    return credential
+      ? value === ''
+        ? ''
+        : REDACTED
+      : /^[a-z][a-z0-9+.-]*:\/\//i.test(value)
+        ? redactUrl(value)
+        : value;
+  if (Array.isArray(value))
+    return value.map((item) => redactTree(item, credential ? key : undefined));
+  if (value !== null && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactTree(v, k)]));
+  return value;
 }
 
 export function showCommand(io: CliIO, options: PathOptions): number {
