@@ -29,7 +29,7 @@ export interface HranaServerProcess {
  * answering the others. It exits with the test process too.
  */
 export async function startHranaServerProcess(
-  options: Omit<HranaServerOptions, 'path'> = {},
+  options: HranaServerOptions = {},
   startTimeoutMs = 15_000,
 ): Promise<HranaServerProcess> {
   const child: ChildProcessByStdio<Writable, Readable, Readable> = spawn(

@@ -5,6 +5,7 @@ import { type Client, createClient } from '@libsql/client';
 import { errorMessage, ServiceUnavailableError, UserFacingError } from '../errors.ts';
 import { MIGRATIONS, SCHEMA_VERSION } from './migrations.ts';
 import { NativeFileClient } from './native-file-client.ts';
+import { RemoteClient } from './remote-client.ts';
 import { describeRemoteFailure, redactUrls } from './remote-failure.ts';
 import { type DatabaseTarget, describeTarget } from './target.ts';
 
@@ -39,10 +40,13 @@ export async function openDatabase(
     client =
       target.kind === 'file'
         ? openFile(target, busyTimeoutMs)
-        : createClient({
-            url: target.url,
-            ...(target.authToken ? { authToken: target.authToken } : {}),
-          });
+        : new RemoteClient(
+            createClient({
+              url: target.url,
+              ...(target.authToken ? { authToken: target.authToken } : {}),
+            }),
+            { where, hasToken: target.authToken !== undefined },
+          );
   } catch (error) {
     throw fail(error);
   }
