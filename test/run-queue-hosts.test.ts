@@ -1,3 +1,4 @@
+import { sign } from '@octokit/webhooks-methods';
 import { describe, expect, it } from 'vitest';
 import type { HistoryRecord } from '#shared/history/history-store.ts';
 import { runAegis } from '#test/support/cli-process.ts';
@@ -19,9 +20,13 @@ import { writeConfig } from '#test/support/temp.ts';
  * what the stub QA agent was asked.
  */
 
-function yaml(qa: StubService, slow: StubService): string {
+function yaml(qa: StubService, slow: StubService, hookUrl = 'http://127.0.0.1:9/unused'): string {
   return `
 event_log_size: 10000
+webhooks:
+  - { url: "${hookUrl}", events: ["workflow.completed"] }
+triggers:
+  push: { workflow: pipeline, source: github, secret: ${GITHUB_SECRET} }
 services:
   qaagent: { name: QA Agent, url: "${qa.url}" }
   slowqa: { name: Slow QA Agent, url: "${slow.url}" }
@@ -45,6 +50,8 @@ workflows:
       - { type: test, service: slowqa, timeout: 120 }
 `;
 }
+
+const GITHUB_SECRET = 'github-secret-shared-by-both-hosts';
 
 /** A QA agent whose test run never answers the first time (the step is in flight), then at once. */
 async function slowAgent(): Promise<StubService> {
@@ -73,8 +80,9 @@ describe.each(BACKENDS)('the run queue across processes, on a %s', (backend) => 
     // Prepare
     const qa = await stubForTest(QA_AGENT_ROUTES);
     const slow = await slowAgent();
+    const receiver = await stubForTest({ 'POST /hook': { status: 204, raw: '' } });
     const db = await sharedDatabase(backend);
-    const config = yaml(qa, slow);
+    const config = yaml(qa, slow, `${receiver.url}/hook`);
     const [a, b] = await Promise.all([
       startHostProcess(config, db, { AEGIS_RUN_WORKERS: '2' }),
       startHostProcess(config, db, { AEGIS_RUN_WORKERS: '2' }),
@@ -106,12 +114,55 @@ describe.each(BACKENDS)('the run queue across processes, on a %s', (backend) => 
     ]);
     expect(qa.calls('GET /api/routes')).toHaveLength(33);
     expect(qa.calls('POST /api/runs')).toHaveLength(33);
+    // Each run's workflow.completed reaches the receiver once, whichever host's worker sent it.
+    const hooks = await eventually(
+      () => (receiver.calls('POST /hook').length >= 33 ? receiver.calls('POST /hook') : undefined),
+      20_000,
+      'the deliveries',
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300)); // a second sender would be here by now
+    const ids = receiver.calls('POST /hook').map((h) => h.headers['webhook-id']);
+    expect(ids).toHaveLength(33);
+    expect(new Set(ids).size).toBe(33);
+    expect(new Set(hooks.map((h) => (h.json as { run_id: string }).run_id)).size).toBe(33);
     expect(new Set(runs.map((r) => r.run_id))).toEqual(
       new Set([
         ...queued,
         ...cliResults.map((r) => (JSON.parse(r.stdout) as { run_id: string }).run_id),
       ]),
     );
+  });
+
+  it('starts one run for a GitHub delivery that both hosts receive at once', async () => {
+    const qa = await stubForTest(QA_AGENT_ROUTES);
+    const slow = await slowAgent();
+    const db = await sharedDatabase(backend);
+    const config = yaml(qa, slow);
+    const hosts = await Promise.all([startHostProcess(config, db), startHostProcess(config, db)]);
+    const body = JSON.stringify({ ref: 'refs/heads/main', after: 'abc123' });
+    const headers = {
+      'content-type': 'application/json',
+      'x-github-event': 'push',
+      'x-github-delivery': 'delivery-7f3e',
+      'x-hub-signature-256': await sign(GITHUB_SECRET, body),
+    };
+
+    const answers = await Promise.all(
+      [...hosts, ...hosts].map(async (host) => {
+        const response = await fetch(`${host.url}/api/triggers/push`, {
+          method: 'POST',
+          headers,
+          body,
+        });
+        const { run_id } = (await response.json()) as { run_id: string };
+        return { http: response.status, run_id };
+      }),
+    );
+
+    expect(answers.map((a) => a.http).sort()).toEqual([200, 200, 200, 202]);
+    expect(new Set(answers.map((a) => a.run_id)).size).toBe(1);
+    const runs = await runsOf(db, 'pipeline');
+    expect(runs.map((r) => r.trigger)).toEqual(['trigger:push']);
   });
 
   it('marks a killed host’s run interrupted within two leases, from another host, and requeues it from the step it was in', async () => {
