@@ -46,7 +46,9 @@ function fromString<T extends z.ZodType>(kind: 'number' | 'boolean', schema: T) 
 
 const integer = (min: number, max?: number) => {
   let schema = z
-    .number({ error: 'must be an integer' })
+    .number({
+      error: (issue) => (issue.input === undefined ? 'is required' : 'must be an integer'),
+    })
     .int('must be an integer')
     .min(min, `must be ≥ ${min}`);
   if (max !== undefined) schema = schema.max(max, `must be ≤ ${max}`);
