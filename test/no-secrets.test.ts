@@ -138,7 +138,10 @@ triggers:
     expect(host.process.stdout()).toContain('"level":"DEBUG"');
     for (const [name, value] of Object.entries(SECRETS)) {
       const at = everything.indexOf(value);
-      expect(at === -1, `${name} appeared: …${everything.slice(Math.max(0, at - 300), at + 50)}`).toBe(true);
+      expect(
+        at === -1,
+        `${name} appeared: …${everything.slice(Math.max(0, at - 300), at + 50)}`,
+      ).toBe(true);
     }
     expect(everything).toContain('***');
     for (const result of cli) expect(result.code, result.stderr).toBe(0);

@@ -1,12 +1,6 @@
 import { z } from 'zod';
 import { ConflictError, NotFoundError } from '#shared/errors.ts';
-import {
-  limitParam,
-  nameParam,
-  offsetParam,
-  oneOfParam,
-  secondsParam,
-} from '#shared/http-api/params.ts';
+import { historyQuery, nameParam, secondsParam } from '#shared/http-api/params.ts';
 import { defineRoute, type RouteDefinition, reply } from '#shared/http-api/route.ts';
 import {
   ERROR_RESPONSES,
@@ -14,7 +8,6 @@ import {
   historyRecordSchema,
   runAcceptedSchema,
 } from '#shared/http-api/schemas.ts';
-import { RUN_STATUSES } from '#shared/runs/run-queue.ts';
 import { acceptedReply, idempotencyKeyOf } from '../workflows/routes.ts';
 
 const byId = z.object({ run_id: nameParam });
@@ -29,11 +22,7 @@ export const runsRoutes: readonly RouteDefinition[] = [
     access: 'read',
     tag: 'history',
     summary: 'The newest runs of all workflows',
-    query: z.strictObject({
-      limit: limitParam(10),
-      offset: offsetParam,
-      status: oneOfParam(RUN_STATUSES).optional(),
-    }),
+    query: historyQuery(10),
     responses: {
       200: { description: 'History records, newest first.', schema: z.array(historyRecordSchema) },
       503: ERROR_RESPONSES[503],

@@ -4,13 +4,7 @@ import { findWorkflow } from '#shared/config/lookup.ts';
 import type { WorkflowConfig } from '#shared/config/schema.ts';
 import type { AegisContext } from '#shared/context.ts';
 import { BadRequestError } from '#shared/errors.ts';
-import {
-  booleanParam,
-  limitParam,
-  nameParam,
-  offsetParam,
-  oneOfParam,
-} from '#shared/http-api/params.ts';
+import { booleanParam, historyQuery, nameParam } from '#shared/http-api/params.ts';
 import { defineRoute, type RouteDefinition, reply } from '#shared/http-api/route.ts';
 import {
   ERROR_RESPONSES,
@@ -19,7 +13,6 @@ import {
   runResultSchema,
   workflowDefinitionSchema,
 } from '#shared/http-api/schemas.ts';
-import { RUN_STATUSES } from '#shared/runs/run-queue.ts';
 import { type RunService, runResultOf } from '#shared/runs/run-service.ts';
 import { continuedTrace } from '#shared/trace.ts';
 
@@ -171,11 +164,7 @@ A workflow's \`concurrency.on_conflict: reject\` answers 409 when it is at its l
     tag: 'history',
     summary: "One workflow's runs, newest first",
     params: byName,
-    query: z.strictObject({
-      limit: limitParam(50),
-      offset: offsetParam,
-      status: oneOfParam(RUN_STATUSES).optional(),
-    }),
+    query: historyQuery(50),
     responses: {
       200: { description: 'History records.', schema: z.array(historyRecordSchema) },
       404: ERROR_RESPONSES[404],

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { readEnv } from '#shared/env.ts';
 import { UserFacingError } from '#shared/errors.ts';
 import type { EventFilter, StoredEvent } from '#shared/events/event-store.ts';
-import { EVENT_TYPES, type EventType } from '#shared/events/types.ts';
+import { EVENT_TYPES } from '#shared/events/types.ts';
 import { send } from '#shared/http-client.ts';
 import { redactUrl } from '#shared/redact.ts';
 import { describeTransportError } from '#shared/services/http.ts';
@@ -11,6 +11,7 @@ import { type CliIO, EXIT } from '../io.ts';
 import { type ConfigOption, commandContext, loadForCommand } from './common.ts';
 import { DEFAULT_HOST_URL, followEvents, streamUrl } from './event-follow.ts';
 import { eventLine, type PrintableEvent } from './event-lines.ts';
+import { oneOf, wholeNumber } from './options.ts';
 
 /** The variable whose key `aegis events` sends to a host as X-API-Key (the one `auth.api_key` is usually read from). */
 export const API_KEY_VARIABLE = 'AEGIS_API_KEY';
@@ -23,23 +24,6 @@ interface EventsOptions extends ConfigOption {
   eventType?: string;
   limit?: string;
   json?: boolean;
-}
-
-function parseEventType(value: string | undefined): EventType | undefined {
-  if (value === undefined) return undefined;
-  if (!(EVENT_TYPES as readonly string[]).includes(value))
-    throw new UserFacingError(
-      `--event-type: expected one of ${EVENT_TYPES.join(', ')}, got "${value}"`,
-    );
-  return value as EventType;
-}
-
-function parseLimit(value: string | undefined): number {
-  if (value === undefined) return 20;
-  const limit = /^\d+$/.test(value) ? Number(value) : Number.NaN;
-  if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
-    throw new UserFacingError(`--limit: expected a whole number from 1 to 1000, got "${value}"`);
-  return limit;
 }
 
 /** The stream's (and `/api/events`') query parameters for a filter. */
@@ -77,7 +61,7 @@ export async function eventsCommand(
   signals: NodeJS.EventEmitter = process,
 ): Promise<number> {
   const filter: EventFilter = {
-    eventType: parseEventType(options.eventType),
+    eventType: oneOf('--event-type', options.eventType, EVENT_TYPES),
     workflow: options.workflow,
     runId: options.run,
   };
@@ -101,7 +85,7 @@ export async function eventsCommand(
     }
     return EXIT.ok;
   }
-  const limit = parseLimit(options.limit);
+  const limit = wholeNumber('--limit', options.limit, { min: 1, max: 1000, fallback: 20 });
   const newestFirst = options.url
     ? await eventsFromHost(io, options.url, filter, limit)
     : await eventsFromDatabase(io, options, filter, limit);

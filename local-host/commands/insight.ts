@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { findWorkflow } from '#shared/config/lookup.ts';
-import { UserFacingError } from '#shared/errors.ts';
 import {
   MAX_DAYS,
   MAX_WINDOW,
@@ -10,6 +9,7 @@ import {
 import { formatDuration, paintFor, table } from '../format.ts';
 import { type CliIO, EXIT } from '../io.ts';
 import { type ConfigOption, withContext } from './common.ts';
+import { wholeNumber } from './options.ts';
 
 interface TestsOptions extends ConfigOption {
   flaky?: boolean;
@@ -24,20 +24,6 @@ interface StatsOptions extends ConfigOption {
 }
 
 /** A whole-number option within bounds, or an error naming it. */
-function wholeNumber(
-  option: string,
-  value: string | undefined,
-  { min, max, fallback }: { min: number; max: number; fallback: number },
-): number {
-  if (value === undefined) return fallback;
-  const number = /^\d{1,6}$/.test(value) ? Number(value) : Number.NaN;
-  if (!(number >= min && number <= max))
-    throw new UserFacingError(
-      `${option}: expected a whole number from ${min} to ${max}, got "${value}"`,
-    );
-  return number;
-}
-
 const percent = (rate: number | null) => (rate === null ? '-' : `${(rate * 100).toFixed(1)} %`);
 
 function testRows(tests: readonly TestInsight[]): string[][] {

@@ -116,7 +116,7 @@ describe('aegis run --async and aegis runs', () => {
     expect(rerun.stdout).toMatch(/✓ 2\. test \(qaagent\).*2\/2 passed/);
     expect(p.qa.calls('GET /api/routes')).toHaveLength(1);
     expect((await p.cli(['runs', 'rerun', parent.run_id, '--from', 'middle'])).stderr).toContain(
-      '--from: expected failed or start',
+      '--from: expected one of failed, start, got "middle"',
     );
   });
 

@@ -1,13 +1,14 @@
 import type { Command } from 'commander';
 import { findWorkflow } from '#shared/config/lookup.ts';
-import { NotFoundError, UserFacingError } from '#shared/errors.ts';
+import { NotFoundError } from '#shared/errors.ts';
 import type { HistoryRecordDetail } from '#shared/history/history-store.ts';
-import { RUN_STATUSES, type RunStatus } from '#shared/runs/run-queue.ts';
+import { RUN_STATUSES } from '#shared/runs/run-queue.ts';
 import { runResultOf } from '#shared/runs/run-service.ts';
 import type { StepResult } from '#shared/workflow/types.ts';
 import { formatDuration, paintFor, table } from '../format.ts';
 import { type CliIO, EXIT } from '../io.ts';
 import { type ConfigOption, withContext } from './common.ts';
+import { oneOf, secondsAsMs, wholeNumber } from './options.ts';
 import { describeStep, exitCodeOf, statusLabel, verdictLine } from './run-output.ts';
 import { sendOwnDeliveries } from './run-webhooks.ts';
 
@@ -18,34 +19,9 @@ interface ListOptions extends ConfigOption {
   json?: boolean;
 }
 
-function parseLimit(value: string | undefined): number {
-  if (value === undefined) return 20;
-  const limit = /^\d+$/.test(value) ? Number(value) : Number.NaN;
-  if (!Number.isInteger(limit) || limit < 1 || limit > 1000)
-    throw new UserFacingError(`--limit: expected a whole number from 1 to 1000, got "${value}"`);
-  return limit;
-}
-
-function parseStatus(value: string | undefined): RunStatus | undefined {
-  if (value === undefined) return undefined;
-  if (!(RUN_STATUSES as readonly string[]).includes(value))
-    throw new UserFacingError(
-      `--status: expected one of ${RUN_STATUSES.join(', ')}, got "${value}"`,
-    );
-  return value as RunStatus;
-}
-
-function parseSeconds(option: string, value: string | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  const seconds = Number(value);
-  if (!/^\d+(\.\d+)?$/.test(value) || !Number.isFinite(seconds) || seconds <= 0)
-    throw new UserFacingError(`${option}: expected a number of seconds > 0, got "${value}"`);
-  return seconds;
-}
-
 async function listCommand(io: CliIO, options: ListOptions): Promise<number> {
-  const limit = parseLimit(options.limit);
-  const status = parseStatus(options.status);
+  const limit = wholeNumber('--limit', options.limit, { min: 1, max: 1000, fallback: 20 });
+  const status = oneOf('--status', options.status, RUN_STATUSES);
   return withContext(io, options, async (context) => {
     if (options.workflow !== undefined) findWorkflow(context.config, options.workflow);
     const { history } = await context.stores();
@@ -134,9 +110,7 @@ async function rerunCommand(
   runId: string,
   options: ConfigOption & { from?: string; async?: boolean; json?: boolean },
 ): Promise<number> {
-  const from = options.from ?? 'failed';
-  if (from !== 'failed' && from !== 'start')
-    throw new UserFacingError(`--from: expected failed or start, got "${from}"`);
+  const from = oneOf('--from', options.from, ['failed', 'start'] as const) ?? 'failed';
   return withContext(io, options, async (context) => {
     const runs = await context.runs();
     const { runId: rerunId } = await runs.rerun(runId, from);
@@ -173,7 +147,7 @@ async function waitCommand(
   runId: string,
   options: ConfigOption & { timeout?: string; json?: boolean },
 ): Promise<number> {
-  const timeoutS = parseSeconds('--timeout', options.timeout, 3600);
+  const timeoutS = secondsAsMs('--timeout', options.timeout, 3_600_000) / 1000;
   return withContext(io, options, async (context) => {
     const ended = await (await context.runs()).waitForEnd(runId, timeoutS * 1000);
     if (!ended) {

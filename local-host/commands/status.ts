@@ -1,26 +1,18 @@
 import type { Command } from 'commander';
-import { UserFacingError } from '#shared/errors.ts';
 import { checkAllServices, DEFAULT_HEALTH_TIMEOUT_MS } from '#shared/services/health.ts';
 import { serviceListing } from '#shared/services/listing.ts';
 import { formatDuration, table } from '../format.ts';
 import { type CliIO, EXIT } from '../io.ts';
 import { type ConfigOption, loadForCommand } from './common.ts';
+import { secondsAsMs } from './options.ts';
 
 interface StatusOptions extends ConfigOption {
   timeout?: string;
   json?: boolean;
 }
 
-function parseTimeout(value: string | undefined): number {
-  if (value === undefined) return DEFAULT_HEALTH_TIMEOUT_MS;
-  const seconds = Number(value);
-  if (!Number.isFinite(seconds) || seconds <= 0)
-    throw new UserFacingError(`--timeout: expected a number of seconds > 0, got "${value}"`);
-  return seconds * 1000;
-}
-
 export async function statusCommand(io: CliIO, options: StatusOptions): Promise<number> {
-  const timeoutMs = parseTimeout(options.timeout);
+  const timeoutMs = secondsAsMs('--timeout', options.timeout, DEFAULT_HEALTH_TIMEOUT_MS);
   const { config } = loadForCommand(io, options.config);
   const health = await checkAllServices(config.services, { env: io.env, timeoutMs });
   const healthy = health.every((h) => h.healthy);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RUN_STATUSES } from '../runs/run-queue.ts';
 
 /** A decimal integer parameter with bounds (and a default), with one clear message when it is wrong. */
 export function integerParam({
@@ -52,3 +53,11 @@ export const idParam = integerParam({ min: 1 });
 
 /** Route parameters are whatever the URL holds; unknown ones become 404s in the handlers. */
 export const nameParam = z.string().min(1);
+
+/** A page of history: `limit` (default `fallback`), `offset`, and a `status` filter (SPEC §11). */
+export const historyQuery = (fallback: number) =>
+  z.strictObject({
+    limit: limitParam(fallback),
+    offset: offsetParam,
+    status: oneOfParam(RUN_STATUSES).optional(),
+  });
