@@ -1,12 +1,20 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { type Browser, type BrowserContextOptions, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { parseConfig } from '#shared/config/load.ts';
 import { AegisContext } from '#shared/context.ts';
 import { PACKAGE_VERSION } from '#shared/version.ts';
+import {
+  DESKTOP,
+  hasChromium,
+  launchChromium,
+  openPage,
+  PHONE,
+  SKIPPED,
+  screenshot,
+} from '#test/support/browser.ts';
 import {
   BUG_TRACKER_ROUTES,
   QA_AGENT_ROUTES,
@@ -23,27 +31,13 @@ import { type RunningHost, startHost } from './host/start-host.ts';
  * the page in headless Chromium (Debian's `chromium`, driven by playwright-core).
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-const OUTPUT_DIR = fileURLToPath(new URL('../test-output/dashboard/', import.meta.url));
 const API_KEY = 'e2e-secret-key';
-/** The page's own refresh period, shortened so the test does not wait 4 s per refresh. */
+/** The page's own polling period, shortened so the test does not wait 4 s per refresh. */
 const PAGE_PATH = '/?refresh=1';
 const WAIT = { timeout: 10_000 };
 
-const DESKTOP: BrowserContextOptions = { viewport: { width: 1440, height: 900 } };
-const PHONE: BrowserContextOptions = {
-  viewport: { width: 375, height: 812 },
-  deviceScaleFactor: 2,
-  isMobile: true,
-  hasTouch: true,
-};
-
 /** A service name that would run script if the page used innerHTML. */
 const HOSTILE_NAME = 'QA Agent <img src=x onerror="window.__xss=1">';
-
-const hasChromium = existsSync(CHROMIUM);
-const SKIPPED = `SKIPPED: ${CHROMIUM} not found; install Debian's "chromium" package (apt-get install -y chromium) to run it`;
-if (!hasChromium) console.warn(`dashboard e2e ${SKIPPED}`);
 
 describe.skipIf(!hasChromium)(
   `dashboard in headless Chromium against the real host${hasChromium ? '' : ` (${SKIPPED})`}`,
@@ -57,7 +51,6 @@ describe.skipIf(!hasChromium)(
     let runDelayMs = 0;
 
     beforeAll(async () => {
-      mkdirSync(OUTPUT_DIR, { recursive: true });
       dir = mkdtempSync(join(tmpdir(), 'aegis-dashboard-'));
       const runs = QA_AGENT_ROUTES['POST /api/runs'] as (
         r: RecordedRequest,
@@ -69,17 +62,7 @@ describe.skipIf(!hasChromium)(
       });
       bugTracker = await startStub(BUG_TRACKER_ROUTES);
       webhookReceiver = await startStub({ 'POST /hook': { body: { ok: true } } });
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--no-first-run',
-        ],
-      });
+      browser = await launchChromium();
     });
 
     afterAll(async () => {
@@ -131,20 +114,10 @@ workflows:
       return running;
     }
 
-    /** A fresh browser context (its own sessionStorage), with uncaught page errors collected. */
-    async function open(url: string, options: BrowserContextOptions = DESKTOP) {
-      const context = await browser.newContext(options);
-      onTestFinished(() => context.close());
-      const page = await context.newPage();
-      const errors: string[] = [];
-      page.on('pageerror', (error) => errors.push(error.message));
-      await page.goto(url);
-      return { page, errors };
-    }
+    const open = (url: string, options = DESKTOP) => openPage(browser, url, options);
 
     const runRows = (page: Page) => page.locator('#run-list > li.run');
-    const shot = (page: Page, name: string) =>
-      page.screenshot({ path: join(OUTPUT_DIR, `${name}.png`), fullPage: true });
+    const shot = screenshot;
 
     it('shows services, workflows and runs, and runs a workflow with the Run button', async () => {
       const context = makeContext('main');
@@ -182,9 +155,10 @@ workflows:
       expect(await first.locator('.run-head > .pill').textContent()).toBe('✓passed');
       expect(await first.locator('.run-workflow').textContent()).toBe('Full QA Pipeline');
       expect(await first.locator('.run-started time').textContent()).toMatch(
-        /^(just now|\d+\ss ago)$/,
+        /^(just now|\d+\ss ago) \(.+\)$/,
       );
-      expect(await first.locator('button.step-chip').allTextContents()).toEqual([
+      expect(await first.locator('.tests').textContent()).toBe('2/3 passed');
+      expect(await first.locator('a.step-chip').allTextContents()).toEqual([
         '✓discover on qaagent: passed',
         '✓test on qaagent: passed',
         '✓submit_bugs on bugalizer: passed',
@@ -197,15 +171,12 @@ workflows:
         .waitFor(WAIT);
       await page.locator('#delivery-list .pill', { hasText: 'delivered' }).first().waitFor(WAIT);
 
-      // A step expands to its data (fetched from /api/runs/{id}), and stays open across refreshes.
-      const testChip = first.locator('button.step-chip', { hasText: 'test' });
-      await testChip.click();
-      expect(await testChip.getAttribute('aria-expanded')).toBe('true');
-      const detail = first.locator('.step-detail');
-      await detail.locator('.detail-data', { hasText: 'expected 201, got 500' }).waitFor(WAIT);
-      await page.waitForTimeout(1500); // at least one refresh
-      expect(await detail.isVisible()).toBe(true);
-      expect(await testChip.getAttribute('aria-expanded')).toBe('true');
+      // A step leads to the run's view, with the step's data (from /api/runs/{id}).
+      await first.locator('a.step-chip', { hasText: 'test' }).click();
+      const testStep = page.locator('.steps > .step', { hasText: 'test on qaagent' });
+      await testStep.locator('summary').click();
+      await testStep.locator('.detail-data', { hasText: 'expected 201, got 500' }).waitFor(WAIT);
+      await page.goBack();
 
       // Run: the button says so while the run goes on, then the new run is listed first.
       runDelayMs = 1500;
@@ -237,7 +208,7 @@ workflows:
       await phone.page.locator('#service-list .pill').first().waitFor(WAIT);
       // Nothing wider than the phone's screen.
       expect(await phone.page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(
-        375,
+        390,
       );
       await shot(phone.page, 'phone');
 

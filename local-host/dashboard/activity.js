@@ -1,5 +1,6 @@
 // The recent events, the configured webhooks and their deliveries.
 
+import { act, showOutcome } from './api.js';
 import { byId, h, part, reconcile, setAttr, setText, timeAgo, updateTimeAgo } from './dom.js';
 import { formatDuration, plural, shortId } from './format.js';
 import { DELIVERY_STATUS, pill, stepStatus, updatePill } from './status.js';
@@ -37,9 +38,23 @@ function initMoreButton(listId) {
   });
 }
 
-export function initActivity() {
+/** @param {() => void} changed called after a redelivery was queued */
+export function initActivity(changed) {
   initMoreButton('event-list');
   initMoreButton('delivery-list');
+  byId('delivery-list').addEventListener('click', async (event) => {
+    const button = event.target instanceof Element ? event.target.closest('.redeliver') : null;
+    const row = button?.closest('li');
+    if (!(button instanceof HTMLElement) || !(row instanceof HTMLElement)) return;
+    const outcome = await act(
+      button,
+      `api/webhooks/deliveries/${row.dataset.key}/redeliver`,
+      {},
+      () => 'Queued again',
+    );
+    showOutcome(part(row, '.delivery-message'), outcome);
+    changed();
+  });
 }
 
 /** @param {unknown} value */
@@ -80,6 +95,11 @@ function describeEvent({ event_type, data }) {
         text: `Run ${passed ? 'passed' : 'failed'}: ${num(data.steps_passed)} passed, ${num(data.steps_failed)} failed, ${num(data.steps_skipped)} skipped (${formatDuration(num(data.total_duration_ms))})`,
       };
     }
+    case 'workflow.cancelled':
+      return {
+        status: { tone: 'skip', symbol: '⊘', label: 'cancelled' },
+        text: `Run cancelled: ${str(data.reason)}`,
+      };
     default:
       return { status: { tone: 'muted', symbol: '•', label: event_type }, text: event_type };
   }
@@ -100,7 +120,7 @@ function createEvent(_event) {
         { class: 'event-line dot-list' },
         h('code', { class: 'event-type' }),
         h('span', { class: 'event-workflow' }),
-        h('code', { class: 'event-run' }),
+        h('a', { class: 'event-run' }),
         timeAgo(),
       ),
     ),
@@ -120,7 +140,7 @@ function updateEvent(row, event) {
   setText(part(row, '.event-workflow'), event.workflow_name);
   const run = part(row, '.event-run');
   setText(run, shortId(event.run_id));
-  setAttr(run, 'title', `Run ${event.run_id}`);
+  setAttr(run, 'href', `#/runs/${encodeURIComponent(event.run_id)}`);
   setText(part(row, '.event-text'), text);
   updateTimeAgo(part(row, '.event-line > time'), event.timestamp);
 }
@@ -201,12 +221,14 @@ function createDelivery(_delivery) {
           { class: 'delivery-outcome dot-list' },
           h('span', { class: 'delivery-attempts' }),
           h('span', { class: 'delivery-code' }),
-          h('span', { class: 'delivery-next' }, 'next attempt ', timeAgo()),
-          h('code', { class: 'delivery-run' }),
+          h('span', { class: 'delivery-next' }, 'next attempt ', timeAgo(null, true)),
+          h('a', { class: 'delivery-run' }),
           h('time', { class: 'delivery-created' }),
+          h('button', { type: 'button', class: 'link-button redeliver' }, 'Redeliver'),
         ),
       ),
       h('p', { class: 'delivery-error' }),
+      h('p', { class: 'delivery-message outcome', role: 'status', hidden: true }),
     ),
   );
 }
@@ -235,7 +257,8 @@ function updateDelivery(row, delivery) {
   setAttr(host, 'title', delivery.url);
   const run = part(row, '.delivery-run');
   setText(run, `run ${shortId(delivery.run_id)}`);
-  setAttr(run, 'title', `Run ${delivery.run_id}`);
+  setAttr(run, 'href', `#/runs/${encodeURIComponent(delivery.run_id)}`);
+  part(row, '.redeliver').hidden = delivery.status === 'pending';
   setText(part(row, '.delivery-attempts'), plural(delivery.attempts, 'attempt'));
   const code = part(row, '.delivery-code');
   setText(code, delivery.last_status_code === null ? '' : `HTTP ${delivery.last_status_code}`);

@@ -1,4 +1,6 @@
-// Talking to the Aegis API: same origin, JSON, {error, message} on failure.
+// Talking to the Aegis API: same origin, JSON, {error, message} on failure, and the tab's API key.
+
+import { announce, byId, setText } from './dom.js';
 
 /** Where the API key lives: this tab only, never localStorage (it would outlive the session). */
 const KEY_STORAGE = 'aegis.apiKey';
@@ -22,6 +24,31 @@ export class ApiError extends Error {
   }
 }
 
+/** @returns {string | null} */
+export function storedApiKey() {
+  try {
+    return sessionStorage.getItem(KEY_STORAGE);
+  } catch {
+    return null; // storage disabled: the key is asked for each time
+  }
+}
+
+/** @param {string | null} key */
+export function storeApiKey(key) {
+  try {
+    if (key === null) sessionStorage.removeItem(KEY_STORAGE);
+    else sessionStorage.setItem(KEY_STORAGE, key);
+  } catch {
+    // storage disabled
+  }
+}
+
+/** The headers every call sends: the key, when the tab holds one. @returns {Record<string, string>} */
+export function keyHeader() {
+  const key = storedApiKey();
+  return key ? { 'X-API-Key': key } : {};
+}
+
 /**
  * @param {string} path
  * @param {RequestInit & { timeoutMs?: number }} [init]
@@ -34,7 +61,7 @@ async function request(path, { timeoutMs = 10_000, ...init } = {}) {
     response = await fetch(path, {
       ...init,
       cache: 'no-store',
-      headers: { Accept: 'application/json', ...init.headers },
+      headers: { Accept: 'application/json', ...keyHeader(), ...init.headers },
       signal: AbortSignal.timeout(timeoutMs),
     });
   } catch (error) {
@@ -61,6 +88,88 @@ async function request(path, { timeoutMs = 10_000, ...init } = {}) {
   );
 }
 
+// ---- the key dialog ------------------------------------------------------------
+
+const keyDialog = /** @type {HTMLDialogElement} */ (byId('key-dialog'));
+const keyInput = /** @type {HTMLInputElement} */ (byId('key-input'));
+let keyPrompt = /** @type {Promise<string | null> | null} */ (null);
+/** The person dismissed the dialog that reads asked for: reads stop asking until "Enter API key". */
+let readsDeclined = false;
+
+/**
+ * Asks for the API key; null when the person cancels. Concurrent asks share one dialog.
+ * @param {string | null} problem shown above the field (a rejected key, say)
+ * @param {string} action the submit button's label
+ * @returns {Promise<string | null>}
+ */
+function askForKey(problem, action) {
+  keyPrompt ??= new Promise((resolve) => {
+    const error = byId('key-error');
+    setText(error, problem ?? '');
+    error.hidden = !problem;
+    setText(byId('key-submit'), action);
+    keyInput.value = '';
+    keyDialog.returnValue = '';
+    keyDialog.addEventListener(
+      'close',
+      () => {
+        const key = keyInput.value.trim();
+        keyInput.value = '';
+        keyPrompt = null;
+        resolve(keyDialog.returnValue === 'ok' && key !== '' ? key : null);
+      },
+      { once: true },
+    );
+    keyDialog.showModal();
+    keyInput.focus();
+  });
+  return keyPrompt;
+}
+
+/**
+ * Calls the API with the tab's key; a 401 asks for one (again, when the key sent was refused)
+ * and tries again. Without `action` it is a read: once the person dismisses the dialog, reads
+ * fail with 401 instead of asking on every refresh.
+ * @param {string} path
+ * @param {RequestInit & { timeoutMs?: number }} init
+ * @param {string} [action]
+ */
+async function withKey(path, init, action) {
+  for (;;) {
+    try {
+      return await request(path, init);
+    } catch (error) {
+      if (!(error instanceof ApiError && error.status === 401) || (!action && readsDeclined))
+        throw error;
+      const sent = storedApiKey();
+      storeApiKey(null);
+      const key = await askForKey(
+        sent ? 'That API key was not accepted. Check it and try again.' : null,
+        action ?? 'Show the dashboard',
+      );
+      if (key === null) {
+        if (!action) readsDeclined = true;
+        throw new ApiError(401, 'no_key', 'this Aegis needs an API key for that');
+      }
+      storeApiKey(key);
+    }
+  }
+}
+
+/** Whether the person dismissed the dialog that reads asked for. */
+export const keyDeclined = () => readsDeclined;
+
+// A type=button, so that Enter in the field submits the key rather than cancelling.
+byId('key-cancel').addEventListener('click', () => keyDialog.close('cancel'));
+
+/** "Enter API key": asks now, and lets reads ask again. */
+export async function enterKey() {
+  readsDeclined = false;
+  const key = await askForKey(null, 'Use this key');
+  if (key !== null) storeApiKey(key);
+  return key !== null;
+}
+
 /**
  * GET a path; its answer is trusted to have the documented shape.
  * @template T
@@ -69,46 +178,76 @@ async function request(path, { timeoutMs = 10_000, ...init } = {}) {
  * @returns {Promise<T>}
  */
 export function getJson(path, timeoutMs) {
-  return /** @type {Promise<T>} */ (request(path, timeoutMs ? { timeoutMs } : {}));
-}
-
-/** @returns {string | null} */
-export function storedApiKey() {
-  try {
-    return sessionStorage.getItem(KEY_STORAGE);
-  } catch {
-    return null; // storage disabled: the key is asked for on each run
-  }
-}
-
-/** @param {string | null} key */
-export function storeApiKey(key) {
-  try {
-    if (key === null) sessionStorage.removeItem(KEY_STORAGE);
-    else sessionStorage.setItem(KEY_STORAGE, key);
-  } catch {
-    // storage disabled
-  }
+  return /** @type {Promise<T>} */ (withKey(path, timeoutMs ? { timeoutMs } : {}));
 }
 
 /**
- * Runs a workflow; the answer comes when the run has finished (it can take seconds).
- * @param {string} key
- * @param {string | null} apiKey
- * @returns {Promise<{ run_id: string, workflow_name: string, success: boolean, duration_ms: number }>}
+ * POST a JSON body; `action` names what the key dialog does ("Run workflow").
+ * @template T
+ * @param {string} path
+ * @param {unknown} body
+ * @param {string} action
+ * @returns {Promise<T>}
  */
-export async function runWorkflow(key, apiKey) {
-  /** @type {Record<string, string>} */
-  const headers = { 'Content-Type': 'application/json' };
-  if (apiKey) headers['X-API-Key'] = apiKey;
-  const result = await request(`api/workflows/${encodeURIComponent(key)}/run`, {
+export function post(path, body, action, timeoutMs = 10_000) {
+  const init = {
     method: 'POST',
-    headers,
-    body: '{}',
-    // A workflow's steps have their own timeouts; this only guards against a hung connection.
-    timeoutMs: 15 * 60_000,
-  });
-  return /** @type {{ run_id: string, workflow_name: string, success: boolean, duration_ms: number }} */ (
-    result
-  );
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify(body),
+    timeoutMs,
+  };
+  return /** @type {Promise<T>} */ (withKey(path, init, action));
+}
+
+/**
+ * What went wrong, for a person: a 403 says which scope the key lacks and what to do.
+ * @param {unknown} error
+ */
+export function errorText(error) {
+  if (!(error instanceof ApiError)) return String(error instanceof Error ? error.message : error);
+  if (error.unreachable) return 'the API could not be reached';
+  if (error.status === 403)
+    return `not allowed: ${error.message}. Forget the API key (at the bottom) and enter one that has it`;
+  return error.message;
+}
+
+/**
+ * @template T
+ * @typedef {{ tone: 'ok' | 'fail', text: string, result?: T }} Outcome
+ */
+
+/**
+ * What a button that POSTs does: busy while the call goes on; the outcome, said to screen readers.
+ * @template T
+ * @param {HTMLElement} button its text names the action, in the key dialog and the outcome
+ * @param {string} path
+ * @param {unknown} body
+ * @param {(result: T) => string} done what to say when it worked
+ * @returns {Promise<Outcome<T>>}
+ */
+export async function act(button, path, body, done) {
+  const action = button.textContent ?? 'Continue';
+  button.setAttribute('aria-busy', 'true');
+  /** @type {Outcome<T>} */
+  let outcome;
+  try {
+    const result = /** @type {T} */ (await post(path, body, action));
+    outcome = { tone: 'ok', text: `✓ ${done(result)}`, result };
+  } catch (error) {
+    outcome = { tone: 'fail', text: `✗ ${action}: ${errorText(error)}` };
+  }
+  button.removeAttribute('aria-busy');
+  announce(outcome.text);
+  return outcome;
+}
+
+/**
+ * Shows an outcome in its line (a role=status element); none hides it.
+ * @param {HTMLElement} element
+ * @param {{ tone: string, text: string } | null | undefined} outcome
+ */
+export function showOutcome(element, outcome) {
+  setText(element, outcome?.text ?? '');
+  if (outcome) element.dataset.tone = outcome.tone;
+  element.hidden = !outcome;
 }

@@ -1,24 +1,39 @@
-// The dashboard: polls the API, renders each section in place, runs workflows.
+// The dashboard: the overview, or a view (/#/runs/<id>, /#/workflows/<key>); refreshed by the
+// event stream's events and by polling (slowly while the stream is live); runs workflows.
 
 import { initActivity, renderDeliveries, renderEvents, renderWebhooks } from './activity.js';
-import { ApiError, getJson, runWorkflow, storeApiKey, storedApiKey } from './api.js';
-import { byId, h, setText, tickTimes, timeAgo, updateTimeAgo } from './dom.js';
+import {
+  ApiError,
+  enterKey,
+  errorText,
+  getJson,
+  keyDeclined,
+  post,
+  storeApiKey,
+  storedApiKey,
+} from './api.js';
+import { announce, byId, h, setText, tickTimes, timeAgo, updateTimeAgo } from './dom.js';
 import { formatDuration } from './format.js';
-import { initRuns, renderRuns } from './runs.js';
+import { follow } from './live.js';
+import { showRun } from './run-view.js';
+import { renderRuns } from './runs.js';
 import { renderServices } from './services.js';
+import { ended } from './status.js';
+import { readQuery, showWorkflow } from './workflow-view.js';
 import { renderWorkflows } from './workflows.js';
 
 /**
  * @typedef {import('./types.js').Health} Health
- * @typedef {import('./types.js').Service} Service
  * @typedef {import('./types.js').Workflow} Workflow
  * @typedef {import('./types.js').HistoryRecord} HistoryRecord
- * @typedef {import('./types.js').StoredEvent} StoredEvent
  * @typedef {import('./types.js').Webhook} Webhook
  * @typedef {import('./types.js').Delivery} Delivery
+ * @typedef {import('./types.js').Schedule} Schedule
+ * @typedef {{ view: 'overview' } | { view: 'run', id: string }
+ *   | { view: 'workflow', key: string, params: URLSearchParams }} Route
  */
 
-/** `?refresh=N` sets the refresh period in seconds (1..60; default 4). */
+/** `?refresh=N` sets the polling period in seconds (1..60; default 4) while the stream is down. */
 const REFRESH_MS = (() => {
   const seconds = Number(new URLSearchParams(location.search).get('refresh') ?? 4);
   return Number.isFinite(seconds) ? Math.min(60, Math.max(1, seconds)) * 1000 : 4000;
@@ -29,14 +44,19 @@ const BUSY_MS = Math.min(REFRESH_MS, 1500);
 const OFFLINE_MS = Math.min(REFRESH_MS, 2000);
 /** A tab nobody looks at polls rarely; it catches up when shown again. */
 const HIDDEN_MS = 30_000;
+/** While the stream is live its events drive the refreshes; this catches what sends none (health). */
+const LIVE_MS = 30_000;
 
 const state = {
   /** null until the first answer. */
   online: /** @type {boolean | null} */ (null),
+  /** The event stream is open. */
+  live: false,
   workflows: /** @type {Workflow[]} */ ([]),
   workflowsByKey: /** @type {Map<string, Workflow>} */ (new Map()),
   history: /** @type {HistoryRecord[]} */ ([]),
   webhooks: /** @type {Webhook[] | null} */ (null),
+  schedules: /** @type {Schedule[]} */ ([]),
   /** Workflows whose POST …/run is in flight from this page. */
   running: /** @type {Set<string>} */ (new Set()),
   /** The outcome of the last run started here, per workflow. */
@@ -44,24 +64,51 @@ const state = {
   servicesInFlight: false,
 };
 
-// ---- rendering glue ---------------------------------------------------------
+// ---- routes ---------------------------------------------------------------------
 
-/** @param {string} text */
-function announce(text) {
-  const announcer = byId('announcer');
-  announcer.textContent = '';
-  // A fresh text node after a tick is announced even when the text repeats.
-  setTimeout(() => {
-    announcer.textContent = text;
-  }, 50);
+/** @returns {Route} */
+function currentRoute() {
+  const match = /^#\/(runs|workflows)\/([^?]+)\??(.*)$/.exec(location.hash);
+  try {
+    if (match?.[1] === 'runs') return { view: 'run', id: decodeURIComponent(match[2] ?? '') };
+    if (match)
+      return {
+        view: 'workflow',
+        key: decodeURIComponent(match[2] ?? ''),
+        params: new URLSearchParams(match[3]),
+      };
+  } catch {
+    // A malformed escape: the overview.
+  }
+  return { view: 'overview' };
 }
+
+let route = currentRoute();
+
+function applyRoute() {
+  route = currentRoute();
+  const overview = route.view === 'overview';
+  const view = byId('view');
+  byId('overview').hidden = !overview;
+  view.hidden = overview;
+  byId('view-error').hidden = true;
+  const shows = route.view === 'run' ? route.id : route.view === 'workflow' ? route.key : null;
+  if (shows === null) document.title = 'Aegis dashboard';
+  else if (view.dataset.shows !== shows) {
+    view.replaceChildren(h('p', { class: 'placeholder' }, 'Loading…'));
+    delete view.dataset.shows;
+    scrollTo(0, 0);
+  }
+}
+
+// ---- rendering glue ---------------------------------------------------------
 
 function drawWorkflows() {
   /** @type {Map<string, HistoryRecord>} */
   const lastRuns = new Map();
   for (const run of state.history)
     if (!lastRuns.has(run.workflow_name)) lastRuns.set(run.workflow_name, run);
-  renderWorkflows(state.workflows, { lastRuns, running: state.running, messages: state.messages });
+  renderWorkflows(state.workflows, { ...state, lastRuns });
 }
 
 /**
@@ -70,12 +117,8 @@ function drawWorkflows() {
  */
 function showSectionError(section, error) {
   const element = byId(`${section}-error`);
-  if (error === null) {
-    element.hidden = true;
-    return;
-  }
-  setText(element, `Could not load: ${error instanceof Error ? error.message : String(error)}`);
-  element.hidden = false;
+  element.hidden = error === null;
+  if (error !== null) setText(element, `Could not load: ${errorText(error)}`);
 }
 
 /** @param {string} section */
@@ -83,11 +126,32 @@ function loaded(section) {
   byId(section).setAttribute('aria-busy', 'false');
 }
 
+function drawKeyButtons() {
+  const stored = storedApiKey() !== null;
+  byId('forget-key').hidden = !stored;
+  byId('enter-key').hidden = stored || !keyDeclined();
+}
+
+let rendered = false;
+/** The first complete render, as the e2e test measures it. */
+function markRendered() {
+  if (rendered) return;
+  rendered = true;
+  performance.mark('aegis:rendered');
+}
+
 // ---- connection state ---------------------------------------------------------
 
 const connectionText = byId('connection-text');
-const updatedAt = timeAgo();
+const updatedAt = timeAgo(null, true);
 let lastSuccess = /** @type {string | null} */ (null);
+const OFFLINE_TITLE = 'API unreachable · ';
+
+function drawConnection() {
+  if (state.online === false) return;
+  connectionText.replaceChildren(state.live ? 'Live' : 'Polling', ' · updated ', updatedAt);
+  if (lastSuccess) updateTimeAgo(updatedAt, lastSuccess);
+}
 
 /** @param {Health} health */
 function markOnline(health) {
@@ -98,13 +162,12 @@ function markOnline(health) {
     document.body.classList.add('is-online');
   byId('offline-banner').hidden = true;
   setText(byId('version'), `v${health.version}`);
-  connectionText.replaceChildren('Live · updated ', updatedAt);
-  updateTimeAgo(updatedAt, lastSuccess);
+  drawConnection();
   setText(
     byId('summary'),
-    `Aegis ${health.version} · up ${formatDuration(health.uptime_seconds * 1000)} · refreshes every ${REFRESH_MS / 1000} s`,
+    `Aegis ${health.version} · up ${formatDuration(health.uptime_seconds * 1000)} · ${state.live ? 'live over the event stream' : `refreshes every ${REFRESH_MS / 1000} s`}`,
   );
-  document.title = 'Aegis dashboard';
+  document.title = document.title.replace(OFFLINE_TITLE, '');
   if (wasOffline) announce('The API is reachable again.');
 }
 
@@ -115,18 +178,17 @@ function markOffline(error) {
   document.body.classList.add('is-offline');
   const why =
     error instanceof ApiError && error.status !== 0 ? `it answered ${error.message}` : 'no answer';
-  const detail = byId('offline-detail');
-  detail.replaceChildren(
+  byId('offline-detail').replaceChildren(
     `Cannot reach the Aegis API at ${location.host} (${why}). `,
-    lastSuccess ? h('span', {}, 'Showing data from ', timeAgo(lastSuccess), '; ') : '',
+    lastSuccess ? h('span', {}, 'Showing data from ', timeAgo(lastSuccess, true), '; ') : '',
     `retrying every ${OFFLINE_MS / 1000} s.`,
   );
   byId('offline-banner').hidden = false;
   connectionText.replaceChildren('Offline');
-  document.title = 'API unreachable · Aegis dashboard';
+  if (!document.title.startsWith(OFFLINE_TITLE)) document.title = OFFLINE_TITLE + document.title;
 }
 
-// ---- polling ------------------------------------------------------------------
+// ---- refreshing -----------------------------------------------------------------
 
 async function refreshServices() {
   if (state.servicesInFlight) return;
@@ -156,128 +218,165 @@ async function refreshSection(section, part, path, render) {
     render(/** @type {T} */ (await getJson(path)));
     showSectionError(part, null);
   } catch (error) {
-    showSectionError(part, error);
+    // An unreachable API is the banner's to say.
+    if (!(error instanceof ApiError && error.unreachable)) showSectionError(part, error);
   }
   loaded(section);
 }
 
-async function refreshAll() {
-  /** @type {Health} */
-  let health;
+/**
+ * The run or workflow view, rendered once `config` (workflow names) is in; its failure shows
+ * under it.
+ * @param {Promise<unknown>} config
+ */
+async function refreshView(config) {
+  const view = byId('view');
+  const page = config.then(() => ({ ...state, workflows: state.workflowsByKey }));
   try {
-    health = await getJson('health', 5000);
+    if (route.view === 'run') await showRun(view, route.id, page, soon);
+    else if (route.view === 'workflow')
+      await showWorkflow(view, readQuery(route.key, route.params), page);
+    byId('view-error').hidden = true;
+    markRendered();
+  } catch (error) {
+    if (error instanceof ApiError && error.unreachable) return;
+    if (view.dataset.shows === undefined) view.replaceChildren(h('a', { href: '#/' }, 'Overview'));
+    showSectionError('view', error);
+  }
+}
+
+/** @param {Promise<Health>} health */
+async function healthy(health) {
+  try {
+    markOnline(await health);
+    return true;
   } catch (error) {
     markOffline(error);
-    return;
+    return false;
   }
-  markOnline(health);
-  void refreshServices();
-  await Promise.all([
-    refreshSection(
-      'workflows',
-      'workflows',
-      'api/workflows',
-      (/** @type {Workflow[]} */ workflows) => {
-        state.workflows = workflows;
-        state.workflowsByKey = new Map(workflows.map((w) => [w.key, w]));
-      },
-    ),
-    refreshSection(
-      'runs',
-      'runs',
-      'api/history?limit=10',
-      (/** @type {HistoryRecord[]} */ history) => {
-        state.history = history;
-      },
-    ),
-    refreshSection('events', 'events', 'api/events?limit=20', renderEvents),
-    refreshSection('webhooks', 'webhooks', 'api/webhooks', (/** @type {Webhook[]} */ hooks) => {
-      state.webhooks = hooks;
-      renderWebhooks(hooks);
-    }),
+}
+
+/**
+ * Everything shown, fetched at once (while offline, only the health check until it answers).
+ * @param {boolean} full with the health check, the services, the workflows and the schedules
+ */
+async function refreshAll(full) {
+  let health = full ? getJson('health', 5000) : null;
+  if (health && state.online === false) {
+    if (!(await healthy(health))) return;
+    health = null;
+  }
+  const overview = route.view === 'overview';
+  if (full && overview) void refreshServices();
+  const config = Promise.all([
+    full || state.workflows.length === 0
+      ? refreshSection('workflows', 'workflows', 'api/workflows', (/** @type {Workflow[]} */ w) => {
+          state.workflows = w;
+          state.workflowsByKey = new Map(w.map((workflow) => [workflow.key, workflow]));
+        })
+      : null,
+    full &&
+      getJson('api/schedules').then(
+        (/** @type {Schedule[]} */ s) => {
+          state.schedules = s;
+        },
+        () => {}, // no schedules shown: nothing else depends on them
+      ),
   ]);
-  // Deliveries after webhooks, so the empty state can say whether any are configured.
-  await refreshSection(
-    'webhooks',
-    'deliveries',
-    'api/webhooks/deliveries?limit=20',
-    (/** @type {Delivery[]} */ d) => renderDeliveries(d, state.webhooks?.length ?? 0),
-  );
-  drawWorkflows();
-  renderRuns(state.history, state.workflowsByKey);
+  const shown = overview
+    ? Promise.all([
+        // The runs first: what a person opens the page for.
+        Promise.all([
+          config,
+          refreshSection(
+            'runs',
+            'runs',
+            'api/history?limit=10',
+            (/** @type {HistoryRecord[]} */ r) => {
+              state.history = r;
+            },
+          ),
+        ]).then(() => {
+          drawWorkflows();
+          renderRuns(state.history, state.workflowsByKey);
+          markRendered();
+        }),
+        refreshSection('events', 'events', 'api/events?limit=20', renderEvents),
+        (async () => {
+          await refreshSection(
+            'webhooks',
+            'webhooks',
+            'api/webhooks',
+            (/** @type {Webhook[]} */ w) => {
+              state.webhooks = w;
+              renderWebhooks(w);
+            },
+          );
+          // After the webhooks, so the empty state can say whether any are configured.
+          await refreshSection(
+            'webhooks',
+            'deliveries',
+            'api/webhooks/deliveries?limit=20',
+            (/** @type {Delivery[]} */ d) => renderDeliveries(d, state.webhooks?.length ?? 0),
+          );
+        })(),
+      ])
+    : refreshView(config);
+  if (health && !(await healthy(health))) return;
+  await shown;
 }
 
 let timer = 0;
 let ticking = false;
-let again = false;
+/** A refresh asked for during one: null for none, else whether it is a full one. */
+let queued = /** @type {boolean | null} */ (null);
 
 function nextDelay() {
   if (state.online === false) return OFFLINE_MS;
   if (document.hidden) return HIDDEN_MS;
-  const busy = state.running.size > 0 || state.history.some((r) => r.status === 'running');
+  if (state.live) return LIVE_MS;
+  const busy = state.running.size > 0 || state.history.some((r) => !ended(r));
   return busy ? BUSY_MS : REFRESH_MS;
 }
 
-/** One refresh at a time; asking during one queues exactly one more. */
-async function tick() {
+/**
+ * One refresh at a time; asking during one queues exactly one more. A full one (the timer's)
+ * sets the next timer.
+ */
+async function tick(full = true) {
   if (ticking) {
-    again = true;
+    queued = (queued ?? false) || full;
     return;
   }
   ticking = true;
-  clearTimeout(timer);
+  if (full) clearTimeout(timer);
   try {
-    await refreshAll();
+    await refreshAll(full);
   } catch (error) {
     console.error('dashboard refresh failed', error);
   } finally {
     ticking = false;
-    if (again) {
-      again = false;
-      void tick();
-    } else {
-      timer = window.setTimeout(tick, nextDelay());
+    drawKeyButtons();
+    if (full) timer = window.setTimeout(tick, nextDelay());
+    if (queued !== null) {
+      const again = queued;
+      queued = null;
+      void tick(again);
     }
   }
 }
 
+let soonTimer = 0;
+let laterTimer = 0;
+/** An event came: refresh what is shown now, and once more when the burst is over (deliveries). */
+function soon() {
+  clearTimeout(soonTimer);
+  clearTimeout(laterTimer);
+  soonTimer = window.setTimeout(() => void tick(false), 100);
+  laterTimer = window.setTimeout(() => void tick(false), 2000);
+}
+
 // ---- running a workflow --------------------------------------------------------
-
-const keyDialog = /** @type {HTMLDialogElement} */ (byId('key-dialog'));
-const keyInput = /** @type {HTMLInputElement} */ (byId('key-input'));
-let keyPrompt = /** @type {Promise<string | null> | null} */ (null);
-
-/**
- * Asks for the API key; null when the person cancels. Concurrent asks share one dialog.
- * @param {string | null} problem shown above the field (a rejected key, say)
- * @returns {Promise<string | null>}
- */
-function askForKey(problem) {
-  keyPrompt ??= new Promise((resolve) => {
-    const error = byId('key-error');
-    setText(error, problem ?? '');
-    error.hidden = !problem;
-    keyInput.value = '';
-    keyDialog.returnValue = '';
-    keyDialog.addEventListener(
-      'close',
-      () => {
-        const key = keyInput.value.trim();
-        keyInput.value = '';
-        keyPrompt = null;
-        resolve(keyDialog.returnValue === 'ok' && key !== '' ? key : null);
-      },
-      { once: true },
-    );
-    keyDialog.showModal();
-    keyInput.focus();
-  });
-  return keyPrompt;
-}
-
-function drawForgetKey() {
-  byId('forget-key').hidden = storedApiKey() === null;
-}
 
 /** @param {string} key */
 async function run(key) {
@@ -285,50 +384,37 @@ async function run(key) {
   const name = state.workflowsByKey.get(key)?.name ?? key;
   state.running.add(key);
   state.messages.delete(key);
-  drawWorkflows();
+  const redraw = () => (route.view === 'overview' ? drawWorkflows() : void tick(false));
+  redraw();
   announce(`Running ${name}…`);
   // The run is recorded as running when it starts: show it without waiting for the end.
-  setTimeout(() => void tick(), 300);
+  setTimeout(() => void tick(false), 300);
   /** @type {{ tone: 'ok' | 'fail', text: string }} */
-  let message = { tone: 'fail', text: 'Not run.' };
+  let message;
   try {
-    let apiKey = storedApiKey();
-    for (;;) {
-      try {
-        const result = await runWorkflow(key, apiKey);
-        if (apiKey) storeApiKey(apiKey);
-        message = result.success
-          ? { tone: 'ok', text: `✓ Passed in ${formatDuration(result.duration_ms)}` }
-          : {
-              tone: 'fail',
-              text: `✗ Failed in ${formatDuration(result.duration_ms)}: see its steps under Recent runs`,
-            };
-        break;
-      } catch (error) {
-        if (!(error instanceof ApiError && error.status === 401)) throw error;
-        storeApiKey(null);
-        apiKey = await askForKey(
-          apiKey ? 'That API key was not accepted. Check it and try again.' : null,
-        );
-        if (apiKey === null) {
-          message = {
-            tone: 'fail',
-            text: 'Not run: this Aegis needs an API key to run workflows.',
-          };
-          break;
-        }
-      }
-    }
+    /** @type {{ success: boolean, duration_ms: number }} */
+    const result = await post(
+      `api/workflows/${encodeURIComponent(key)}/run`,
+      {},
+      'Run workflow',
+      // A workflow's steps have their own timeouts; this only guards against a hung connection.
+      15 * 60_000,
+    );
+    const took = formatDuration(result.duration_ms);
+    message = result.success
+      ? { tone: 'ok', text: `✓ Passed in ${took}` }
+      : { tone: 'fail', text: `✗ Failed in ${took}: see its steps under Recent runs` };
   } catch (error) {
-    const text =
-      error instanceof ApiError && error.unreachable
-        ? 'the API could not be reached'
-        : String(error instanceof Error ? error.message : error);
-    message = { tone: 'fail', text: `✗ Could not run: ${text}` };
-  } finally {
-    state.running.delete(key);
-    drawForgetKey();
+    message = {
+      tone: 'fail',
+      text:
+        error instanceof ApiError && error.code === 'no_key'
+          ? 'Not run: this Aegis needs an API key to run workflows.'
+          : `✗ Could not run: ${errorText(error)}`,
+    };
   }
+  state.running.delete(key);
+  drawKeyButtons();
   state.messages.set(key, message);
   announce(`${name}: ${message.text.replace(/^[✓✗] /, '')}`);
   if (message.tone === 'ok') {
@@ -336,38 +422,55 @@ async function run(key) {
     setTimeout(() => {
       if (state.messages.get(key) === shown) {
         state.messages.delete(key);
-        drawWorkflows();
+        redraw();
       }
     }, 8000);
   }
-  drawWorkflows();
-  void tick();
+  redraw();
+  void tick(false);
 }
 
 // ---- start ---------------------------------------------------------------------
 
-byId('workflow-list').addEventListener('click', (event) => {
+document.addEventListener('click', (event) => {
   const button = event.target instanceof Element ? event.target.closest('button.run-button') : null;
   if (!(button instanceof HTMLElement) || button.getAttribute('aria-disabled') === 'true') return;
   const key = button.dataset.workflow;
   if (key) void run(key);
 });
 
-// A type=button, so that Enter in the field submits the key rather than cancelling.
-byId('key-cancel').addEventListener('click', () => keyDialog.close('cancel'));
-
 byId('forget-key').addEventListener('click', () => {
   storeApiKey(null);
-  drawForgetKey();
-  announce('The API key was forgotten; the next run asks for it again.');
+  drawKeyButtons();
+  announce('The API key was forgotten; the next call that needs one asks for it again.');
+});
+
+byId('enter-key').addEventListener('click', async () => {
+  if (await enterKey()) void tick();
+  drawKeyButtons();
 });
 
 document.addEventListener('visibilitychange', () => {
   if (!document.hidden) void tick();
 });
 
-initRuns();
-initActivity();
-drawForgetKey();
+addEventListener('hashchange', () => {
+  // In-page anchors (the skip link) are not routes.
+  if (location.hash !== '' && !location.hash.startsWith('#/')) return;
+  applyRoute();
+  void tick();
+});
+
+follow(soon, (live) => {
+  if (live === state.live) return;
+  state.live = live;
+  drawConnection();
+  // Dropped: poll from now on, and look at once (the host may be gone).
+  if (!live) void tick();
+});
+
+applyRoute();
+initActivity(soon);
+drawKeyButtons();
 setInterval(() => tickTimes(), 1000);
 void tick();

@@ -1,6 +1,6 @@
 // Small DOM helpers. API data only ever reaches the page through textContent and attributes.
 
-import { absoluteTime, relativeTime } from './format.js';
+import { absoluteTime, clock, relativeTime } from './format.js';
 
 /**
  * @typedef {string | number | boolean | null | undefined} AttrValue
@@ -115,13 +115,24 @@ export function reconcile(parent, items, keyOf, create, update) {
 }
 
 /**
- * A <time> that says "12 s ago" and keeps saying it right (see tickTimes).
+ * A <time> that says "12 s ago (14:02:11)" — relative, then local — and keeps saying it right
+ * (see tickTimes); `relativeOnly` leaves the clock out.
  * @param {string | null} [iso]
  */
-export function timeAgo(iso) {
-  const element = h('time');
+export function timeAgo(iso, relativeOnly = false) {
+  const element = h('time', { 'data-rel': relativeOnly });
   if (iso) updateTimeAgo(element, iso);
   return element;
+}
+
+/**
+ * @param {Element} element
+ * @param {number} at
+ * @param {number} now
+ */
+function timeText(element, at, now) {
+  const text = relativeTime(at, now);
+  return element.hasAttribute('data-rel') ? text : `${text} (${clock(at, now)})`;
 }
 
 /**
@@ -134,12 +145,40 @@ export function updateTimeAgo(element, iso) {
   setAttr(element, 'datetime', iso);
   setAttr(element, 'title', absoluteTime(iso));
   setAttr(element, 'data-at', Number.isNaN(at) ? null : at);
-  setText(element, Number.isNaN(at) ? iso : relativeTime(at, Date.now()));
+  setText(element, Number.isNaN(at) ? iso : timeText(element, at, Date.now()));
 }
 
 /** Moves every relative time on the page on; cheap enough to run each second. */
 export function tickTimes(now = Date.now()) {
   for (const element of document.querySelectorAll('time[data-at]')) {
-    setText(element, relativeTime(Number(element.getAttribute('data-at')), now));
+    setText(element, timeText(element, Number(element.getAttribute('data-at')), now));
   }
+}
+
+/**
+ * Replaces a view's content, keeping which <details> were open or closed and which control had
+ * focus (both by `data-key`), so a refresh does not undo what the person did.
+ * @param {HTMLElement} root
+ * @param {Node[]} nodes
+ */
+export function rebuild(root, nodes) {
+  /** @type {Map<string | undefined, boolean>} */
+  const open = new Map();
+  for (const d of root.querySelectorAll('details')) open.set(d.dataset.key, d.open);
+  const active = document.activeElement;
+  const focused = active instanceof HTMLElement && root.contains(active) ? active.dataset.key : '';
+  root.replaceChildren(...nodes);
+  for (const d of root.querySelectorAll('details')) d.open = open.get(d.dataset.key) ?? d.open;
+  const again = focused && root.querySelector(`[data-key="${CSS.escape(focused)}"]`);
+  if (again instanceof HTMLElement) again.focus();
+}
+
+/** @param {string} text said by screen readers */
+export function announce(text) {
+  const announcer = byId('announcer');
+  announcer.textContent = '';
+  // A fresh text node after a tick is announced even when the text repeats.
+  setTimeout(() => {
+    announcer.textContent = text;
+  }, 50);
 }

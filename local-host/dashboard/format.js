@@ -42,6 +42,26 @@ export function formatSeconds(seconds) {
   return `${Number(seconds.toFixed(2))}\u00a0s`;
 }
 
+/**
+ * The local time of day, with the date when it is not today: "14:02:11", "12 May, 14:02".
+ * @param {number} at
+ * @param {number} now
+ */
+export function clock(at, now) {
+  const date = new Date(at);
+  return date.toDateString() === new Date(now).toDateString()
+    ? date.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' })
+    : date.toLocaleString([], {
+        day: 'numeric',
+        month: 'short',
+        hour: '2-digit',
+        minute: '2-digit',
+      });
+}
+
+/** "83 %"; "—" for null. @param {number | null} rate */
+export const percent = (rate) => (rate === null ? '—' : `${Math.round(rate * 100)}\u00a0%`);
+
 /** @param {string} iso */
 export function absoluteTime(iso) {
   const date = new Date(iso);

@@ -8,9 +8,42 @@ import { pill, runStatus, updatePill } from './status.js';
  * @typedef {import('./types.js').Workflow} Workflow
  * @typedef {import('./types.js').WorkflowStep} WorkflowStep
  * @typedef {import('./types.js').HistoryRecord} HistoryRecord
+ * @typedef {import('./types.js').Schedule} Schedule
  * @typedef {{ lastRuns: Map<string, HistoryRecord>, running: Set<string>,
- *   messages: Map<string, { tone: 'ok' | 'fail', text: string }> }} WorkflowState
+ *   messages: Map<string, { tone: 'ok' | 'fail', text: string }>, schedules: Schedule[] }} WorkflowState
  */
+
+/**
+ * The soonest next tick of a workflow's schedules, or null.
+ * @param {readonly Schedule[]} schedules
+ * @param {string} key
+ */
+export function nextRun(schedules, key) {
+  let next = /** @type {Schedule | null} */ (null);
+  for (const s of schedules)
+    if (
+      s.workflow === key &&
+      s.next_run_at &&
+      (!next?.next_run_at || s.next_run_at < next.next_run_at)
+    )
+      next = s;
+  return next;
+}
+
+/**
+ * "Next run" and when, or nothing.
+ * @param {Schedule | null} next
+ */
+export function nextRunLine(next) {
+  return h(
+    'p',
+    { class: 'workflow-next', hidden: !next },
+    'Next run ',
+    timeAgo(next?.next_run_at),
+    ' ',
+    next ? h('code', { title: `in ${next.timezone}` }, next.cron) : null,
+  );
+}
 
 /**
  * @param {string} text
@@ -64,7 +97,11 @@ function create(workflow) {
       h(
         'div',
         { class: 'workflow-title' },
-        h('h3', { class: 'workflow-name' }),
+        h(
+          'h3',
+          { class: 'workflow-name' },
+          h('a', { href: `#/workflows/${encodeURIComponent(workflow.key)}` }),
+        ),
         h('code', { class: 'workflow-key' }),
       ),
       h(
@@ -85,6 +122,7 @@ function create(workflow) {
       pill(),
       timeAgo(),
     ),
+    nextRunLine(null),
     h('ol', { class: 'wf-steps', 'aria-label': `Steps of ${workflow.name}` }),
     h('p', { class: 'workflow-message', role: 'status' }),
   );
@@ -96,7 +134,7 @@ function create(workflow) {
  */
 function updater(state) {
   return (card, workflow) => {
-    setText(part(card, '.workflow-name'), workflow.name);
+    setText(part(card, '.workflow-name a'), workflow.name);
     setText(part(card, '.workflow-key'), workflow.key);
 
     const running = state.running.has(workflow.key);
@@ -114,14 +152,22 @@ function updater(state) {
     lastLine.hidden = !last;
     if (last) {
       updatePill(part(lastLine, '.pill'), runStatus(last));
-      updateTimeAgo(part(lastLine, 'time'), last.started_at);
+      updateTimeAgo(part(lastLine, 'time'), last.started_at ?? last.queued_at);
+    }
+
+    const next = nextRun(state.schedules, workflow.key);
+    const nextLine = part(card, '.workflow-next');
+    const signature = JSON.stringify(next);
+    if (nextLine.dataset.signature !== signature) {
+      nextLine.replaceWith(nextRunLine(next));
+      part(card, '.workflow-next').dataset.signature = signature;
     }
 
     // Steps are configuration: rebuilt only when they differ.
     const steps = part(card, '.wf-steps');
-    const signature = JSON.stringify(workflow.steps);
-    if (steps.dataset.signature !== signature) {
-      steps.dataset.signature = signature;
+    const stepsSignature = JSON.stringify(workflow.steps);
+    if (steps.dataset.signature !== stepsSignature) {
+      steps.dataset.signature = stepsSignature;
       steps.replaceChildren(...workflow.steps.map(stepItem));
     }
 

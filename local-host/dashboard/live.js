@@ -1,0 +1,58 @@
+// Live updates over GET /api/events/stream (Server-Sent Events). Read with fetch(), not
+// EventSource: EventSource cannot send X-API-Key (needed when reads are protected) and never
+// tells a 501 (Lambda: no streams) from a dropped connection. It reconnects with ?after=<last id>
+// as EventSource would with Last-Event-ID, so no event still in the log is missed.
+
+import { keyHeader } from './api.js';
+
+/** @typedef {import('./types.js').StoredEvent} StoredEvent */
+
+/**
+ * Follows the stream: `onEvent` per event, `onLive(true | false)` as it opens and drops.
+ * A 501 (Lambda) or 404 ends it for good: the page polls instead.
+ * @param {(event: StoredEvent) => void} onEvent
+ * @param {(live: boolean) => void} onLive
+ */
+export function follow(onEvent, onLive) {
+  let after = /** @type {number | null} */ (null);
+  async function connect() {
+    // Right after a drop, as EventSource would (the stream asks for 1 s) or once a key may
+    // have been entered; slower while the stream fails.
+    let delay = 5000;
+    try {
+      const response = await fetch(`api/events/stream${after === null ? '' : `?after=${after}`}`, {
+        cache: 'no-store',
+        headers: { Accept: 'text/event-stream', ...keyHeader() },
+      });
+      if (response.status === 501 || response.status === 404) {
+        onLive(false);
+        return;
+      }
+      if (response.status === 401 || response.status === 403) delay = 1000;
+      if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}`);
+      delay = 1000;
+      onLive(true);
+      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buffer = '';
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        const messages = (buffer + value).replace(/\r\n?/g, '\n').split('\n\n');
+        buffer = messages.pop() ?? '';
+        for (const message of messages) {
+          let data = '';
+          for (const line of message.split('\n')) {
+            if (line.startsWith('id:')) after = Number(line.slice(3));
+            else if (line.startsWith('data:')) data += line.slice(5);
+          }
+          if (data) onEvent(JSON.parse(data));
+        }
+      }
+    } catch {
+      // Dropped, refused or not JSON: reconnect below.
+    }
+    onLive(false);
+    setTimeout(connect, delay);
+  }
+  void connect();
+}
