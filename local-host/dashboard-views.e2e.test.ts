@@ -5,9 +5,6 @@ import type { Browser, Page, Request } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { parseConfig } from '#shared/config/load.ts';
 import { AegisContext } from '#shared/context.ts';
-import { stepStatement } from '#shared/history/history-store.ts';
-import { insightStatements } from '#shared/insight/record.ts';
-import type { StepResult } from '#shared/workflow/types.ts';
 import {
   DESKTOP,
   fastestFirstRenderMs,
@@ -18,6 +15,7 @@ import {
   SKIPPED,
   screenshot,
 } from '#test/support/browser.ts';
+import { claimRun, finishRun, queueRun, step } from '#test/support/runs.ts';
 import { type StubRoute, startStub, stubForTest } from '#test/support/stub-service.ts';
 import { captureLogger } from '#test/support/temp.ts';
 import { type RunningHost, startHost } from './host/start-host.ts';
@@ -120,7 +118,7 @@ async function hostFor(context: AegisContext): Promise<RunningHost> {
  * 1–4 runs a day, one in seven failing, durations between 0.9 and 3 s, and tests that flip.
  */
 async function seedTrend(context: AegisContext): Promise<void> {
-  const { queue } = await context.stores();
+  const stores = await context.stores();
   const dayMs = 86_400_000;
   const today = Math.floor(Date.now() / dayMs) * dayMs;
   let n = 0;
@@ -131,38 +129,18 @@ async function seedTrend(context: AegisContext): Promise<void> {
       const names = ['test_login', ...(n % 3 === 0 ? ['test_checkout'] : [])];
       const failures = names.map((test) => ({ test, error: `${test} broke` }));
       const durationMs = 900 + ((n * 7919) % 2100);
-      const step: StepResult = {
-        step_type: 'test',
-        service: 'qaagent',
-        success: true,
-        skipped: false,
+      const result = step('test', {
         data: { total: 24, passed: 24 - failures.length, failed: failures.length, failures },
-        error: null,
         duration_ms: durationMs,
         attempts: [{ attempt: 1, success: true, error: null, duration_ms: durationMs }],
-      };
-      const queued = await queue.enqueue({
-        workflow: 'trend',
-        settings: { on_interrupt: 'none' },
-        trigger: 'schedule',
-        now,
       });
-      if (queued.kind !== 'queued') throw new Error('seeding: not queued');
-      const owner = 'seed';
-      await queue.claim({ owner, leaseMs: 60_000, workflows: ['trend'], runId: queued.runId, now });
-      await queue.finish({
-        runId: queued.runId,
-        owner,
-        status: 'completed',
+      const runId = await queueRun(stores, 'trend', { trigger: 'schedule', now });
+      await claimRun(stores, runId, { now });
+      await finishRun(stores, runId, [{ index: 0, step: result }], {
+        workflow: 'trend',
         success: n % 7 !== 0,
-        completedAt: new Date(now + durationMs).toISOString(),
-        durationMs,
-        reason: null,
-        before: [
-          stepStatement(queued.runId, 0, step, owner),
-          ...insightStatements(queued.runId, 0, step, owner, now),
-        ],
         now,
+        durationMs,
       });
     }
   }

@@ -1,5 +1,6 @@
 import type { StepType, WorkflowConfig } from '#shared/config/schema.ts';
 import { stepStatement } from '#shared/history/history-store.ts';
+import { insightStatements } from '#shared/insight/record.ts';
 import type { ClaimedRun, EnqueueRequest, RunTrigger } from '#shared/runs/run-queue.ts';
 import type { Stores } from '#shared/stores.ts';
 import type { StepResult } from '#shared/workflow/types.ts';
@@ -66,7 +67,10 @@ async function workflowOf(s: Stores, runId: string): Promise<string[]> {
   return row ? [String(row.workflow_name)] : [];
 }
 
-/** Ends a claimed run with `steps` written in the same transaction (those not written yet). */
+/**
+ * Ends a claimed run with `steps` written in the same transaction (those not written yet), each
+ * with its test-insight rows, as the executor writes them; `now` is when the run started.
+ */
 export async function finishRun(
   s: Stores,
   runId: string,
@@ -77,6 +81,8 @@ export async function finishRun(
     success = true as boolean | null,
     reason = null as string | null,
     workflow = 'smoke',
+    now = Date.now(),
+    durationMs = 250.5,
   } = {},
 ) {
   return s.queue.finish({
@@ -84,11 +90,15 @@ export async function finishRun(
     owner,
     status,
     success,
-    completedAt: new Date().toISOString(),
-    durationMs: 250.5,
+    completedAt: new Date(now + durationMs).toISOString(),
+    durationMs,
     reason,
-    before: steps.map(({ index, step: result }) => stepStatement(runId, index, result, owner)),
+    before: steps.flatMap(({ index, step: result }) => [
+      stepStatement(runId, index, result, owner),
+      ...insightStatements(runId, index, result, owner, now),
+    ]),
     after: s.history.retention(workflow),
+    now,
   });
 }
 
