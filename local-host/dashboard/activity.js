@@ -6,9 +6,6 @@ import { formatDuration, plural, shortId } from './format.js';
 import { DELIVERY_STATUS, pill, stepStatus, updatePill } from './status.js';
 
 /**
- * @typedef {import('./types.js').StoredEvent} StoredEvent
- * @typedef {import('./types.js').Webhook} Webhook
- * @typedef {import('./types.js').Delivery} Delivery
  * @typedef {import('./status.js').Status} Status
  */
 
@@ -64,7 +61,7 @@ const str = (value) => (typeof value === 'string' ? value : '');
 
 /**
  * What an event says, in a line, and how it went.
- * @param {StoredEvent} event
+ * @param {Api.StoredEvent} event
  * @returns {{ status: Status, text: string }}
  */
 function describeEvent({ event_type, data }) {
@@ -105,7 +102,7 @@ function describeEvent({ event_type, data }) {
   }
 }
 
-/** @param {StoredEvent} _event */
+/** @param {Api.StoredEvent} _event */
 function createEvent(_event) {
   return h(
     'li',
@@ -129,7 +126,7 @@ function createEvent(_event) {
 
 /**
  * @param {HTMLElement} row
- * @param {StoredEvent} event
+ * @param {Api.StoredEvent} event
  */
 function updateEvent(row, event) {
   const { status, text } = describeEvent(event);
@@ -145,7 +142,7 @@ function updateEvent(row, event) {
   updateTimeAgo(part(row, '.event-line > time'), event.timestamp);
 }
 
-/** @param {readonly StoredEvent[]} events */
+/** @param {readonly Api.StoredEvent[]} events */
 export function renderEvents(events) {
   reconcile(byId('event-list'), events, (e) => String(e.id), createEvent, updateEvent);
   updateMoreButton('event-list', events.length);
@@ -161,7 +158,7 @@ export function renderEvents(events) {
   );
 }
 
-/** @param {Webhook} _hook */
+/** @param {Api.Webhook} _hook */
 function createHook(_hook) {
   return h(
     'li',
@@ -173,7 +170,7 @@ function createHook(_hook) {
 
 /**
  * @param {HTMLElement} row
- * @param {Webhook} hook
+ * @param {Api.Webhook} hook
  */
 function updateHook(row, hook) {
   setText(part(row, '.hook-url'), hook.url);
@@ -191,7 +188,7 @@ function updateHook(row, hook) {
   );
 }
 
-/** @param {readonly Webhook[]} hooks */
+/** @param {readonly Api.Webhook[]} hooks */
 export function renderWebhooks(hooks) {
   const list = byId('hook-list');
   reconcile(list, hooks, (hook) => `${hooks.indexOf(hook)} ${hook.url}`, createHook, updateHook);
@@ -202,7 +199,7 @@ export function renderWebhooks(hooks) {
   );
 }
 
-/** @param {Delivery} _delivery */
+/** @param {Api.Delivery} _delivery */
 function createDelivery(_delivery) {
   return h(
     'li',
@@ -244,7 +241,7 @@ function hostOf(url) {
 
 /**
  * @param {HTMLElement} row
- * @param {Delivery} delivery
+ * @param {Api.Delivery} delivery
  */
 function updateDelivery(row, delivery) {
   updatePill(
@@ -275,7 +272,7 @@ function updateDelivery(row, delivery) {
 }
 
 /**
- * @param {readonly Delivery[]} deliveries
+ * @param {readonly Api.Delivery[]} deliveries
  * @param {number} hooksConfigured
  */
 export function renderDeliveries(deliveries, hooksConfigured) {

@@ -23,12 +23,6 @@ import { readQuery, showWorkflow } from './workflow-view.js';
 import { renderWorkflows } from './workflows.js';
 
 /**
- * @typedef {import('./types.js').Health} Health
- * @typedef {import('./types.js').Workflow} Workflow
- * @typedef {import('./types.js').HistoryRecord} HistoryRecord
- * @typedef {import('./types.js').Webhook} Webhook
- * @typedef {import('./types.js').Delivery} Delivery
- * @typedef {import('./types.js').Schedule} Schedule
  * @typedef {{ view: 'overview' } | { view: 'run', id: string }
  *   | { view: 'workflow', key: string, params: URLSearchParams }} Route
  */
@@ -52,11 +46,11 @@ const state = {
   online: /** @type {boolean | null} */ (null),
   /** The event stream is open. */
   live: false,
-  workflows: /** @type {Workflow[]} */ ([]),
-  workflowsByKey: /** @type {Map<string, Workflow>} */ (new Map()),
-  history: /** @type {HistoryRecord[]} */ ([]),
-  webhooks: /** @type {Webhook[] | null} */ (null),
-  schedules: /** @type {Schedule[]} */ ([]),
+  workflows: /** @type {Api.Workflow[]} */ ([]),
+  workflowsByKey: /** @type {Map<string, Api.Workflow>} */ (new Map()),
+  history: /** @type {Api.HistoryRecord[]} */ ([]),
+  webhooks: /** @type {Api.Webhook[] | null} */ (null),
+  schedules: /** @type {Api.Schedule[]} */ ([]),
   /** Workflows whose POST …/run is in flight from this page. */
   running: /** @type {Set<string>} */ (new Set()),
   /** The outcome of the last run started here, per workflow. */
@@ -104,7 +98,7 @@ function applyRoute() {
 // ---- rendering glue ---------------------------------------------------------
 
 function drawWorkflows() {
-  /** @type {Map<string, HistoryRecord>} */
+  /** @type {Map<string, Api.HistoryRecord>} */
   const lastRuns = new Map();
   for (const run of state.history)
     if (!lastRuns.has(run.workflow_name)) lastRuns.set(run.workflow_name, run);
@@ -153,7 +147,7 @@ function drawConnection() {
   if (lastSuccess) updateTimeAgo(updatedAt, lastSuccess);
 }
 
-/** @param {Health} health */
+/** @param {Api.Health} health */
 function markOnline(health) {
   const wasOffline = state.online === false;
   state.online = true;
@@ -245,7 +239,7 @@ async function refreshView(config) {
   }
 }
 
-/** @param {Promise<Health>} health */
+/** @param {Promise<Api.Health>} health */
 async function healthy(health) {
   try {
     markOnline(await health);
@@ -270,14 +264,19 @@ async function refreshAll(full) {
   if (full && overview) void refreshServices();
   const config = Promise.all([
     full || state.workflows.length === 0
-      ? refreshSection('workflows', 'workflows', 'api/workflows', (/** @type {Workflow[]} */ w) => {
-          state.workflows = w;
-          state.workflowsByKey = new Map(w.map((workflow) => [workflow.key, workflow]));
-        })
+      ? refreshSection(
+          'workflows',
+          'workflows',
+          'api/workflows',
+          (/** @type {Api.Workflow[]} */ w) => {
+            state.workflows = w;
+            state.workflowsByKey = new Map(w.map((workflow) => [workflow.key, workflow]));
+          },
+        )
       : null,
     full &&
       getJson('api/schedules').then(
-        (/** @type {Schedule[]} */ s) => {
+        (/** @type {Api.Schedule[]} */ s) => {
           state.schedules = s;
         },
         () => {}, // no schedules shown: nothing else depends on them
@@ -292,7 +291,7 @@ async function refreshAll(full) {
             'runs',
             'runs',
             'api/history?limit=10',
-            (/** @type {HistoryRecord[]} */ r) => {
+            (/** @type {Api.HistoryRecord[]} */ r) => {
               state.history = r;
             },
           ),
@@ -307,7 +306,7 @@ async function refreshAll(full) {
             'webhooks',
             'webhooks',
             'api/webhooks',
-            (/** @type {Webhook[]} */ w) => {
+            (/** @type {Api.Webhook[]} */ w) => {
               state.webhooks = w;
               renderWebhooks(w);
             },
@@ -317,7 +316,7 @@ async function refreshAll(full) {
             'webhooks',
             'deliveries',
             'api/webhooks/deliveries?limit=20',
-            (/** @type {Delivery[]} */ d) => renderDeliveries(d, state.webhooks?.length ?? 0),
+            (/** @type {Api.Delivery[]} */ d) => renderDeliveries(d, state.webhooks?.length ?? 0),
           );
         })(),
       ])

@@ -5,12 +5,10 @@
 
 import { keyHeader } from './api.js';
 
-/** @typedef {import('./types.js').StoredEvent} StoredEvent */
-
 /**
  * Follows the stream: `onEvent` per event, `onLive(true | false)` as it opens and drops.
  * A 501 (Lambda) or 404 ends it for good: the page polls instead.
- * @param {(event: StoredEvent) => void} onEvent
+ * @param {(event: Api.StoredEvent) => void} onEvent
  * @param {(live: boolean) => void} onLive
  */
 export function follow(onEvent, onLive) {

@@ -16,8 +16,6 @@ import {
 } from './status.js';
 
 /**
- * @typedef {import('./types.js').HistoryRecordDetail} Run
- * @typedef {import('./types.js').Workflow} Workflow
  * @typedef {import('./api.js').Outcome<{ run_id: string }>} Outcome
  */
 
@@ -41,7 +39,7 @@ const block = (label, text, className) =>
 /**
  * A step: status, type, service, duration, attempts; its error or skip reason; every attempt
  * when there were several; its data, folded.
- * @param {import('./types.js').HistoryStepDetail} step
+ * @param {Api.HistoryStepDetail} step
  * @param {number} index
  */
 function stepItem(step, index) {
@@ -106,7 +104,7 @@ function failure(entry) {
   };
 }
 
-/** @param {Run} run */
+/** @param {Api.HistoryRecordDetail} run */
 function failureList(run) {
   const items = run.steps.flatMap((step) => {
     const list = step.data.failures;
@@ -137,7 +135,7 @@ function failureList(run) {
 const fact = (term, ...value) => h('div', {}, h('dt', {}, term), h('dd', {}, ...value));
 
 /**
- * @param {Run} run
+ * @param {Api.HistoryRecordDetail} run
  * @param {() => void} changed
  */
 function actions(run, changed) {
@@ -178,11 +176,11 @@ function actions(run, changed) {
  * Renders the run; a refresh that changes nothing leaves the page alone.
  * @param {HTMLElement} root
  * @param {string} id
- * @param {Promise<{ workflows: ReadonlyMap<string, Workflow> }>} page once the workflows are known
+ * @param {Promise<{ workflows: ReadonlyMap<string, Api.Workflow> }>} page once the workflows are known
  * @param {() => void} changed asks the page to refresh
  */
 export async function showRun(root, id, page, changed) {
-  /** @type {[Run, { workflows: ReadonlyMap<string, Workflow> }]} */
+  /** @type {[Api.HistoryRecordDetail, { workflows: ReadonlyMap<string, Api.Workflow> }]} */
   const [run, { workflows }] = await Promise.all([
     getJson(`api/runs/${encodeURIComponent(id)}`),
     page,

@@ -14,12 +14,7 @@ import {
   updatePill,
 } from './status.js';
 
-/**
- * @typedef {import('./types.js').HistoryRecord} HistoryRecord
- * @typedef {import('./types.js').Workflow} Workflow
- */
-
-let workflows = /** @type {ReadonlyMap<string, Workflow>} */ (new Map());
+let workflows = /** @type {ReadonlyMap<string, Api.Workflow>} */ (new Map());
 let rendered = false;
 
 /** @param {string} id */
@@ -76,7 +71,7 @@ const chip = (type, service, status, href) =>
 
 /**
  * @param {HTMLElement} row
- * @param {HistoryRecord} run
+ * @param {Api.HistoryRecord} run
  */
 function update(row, run) {
   const status = runStatus(run);
@@ -117,8 +112,8 @@ function update(row, run) {
 }
 
 /**
- * @param {readonly HistoryRecord[]} runs
- * @param {ReadonlyMap<string, Workflow>} workflowsByKey
+ * @param {readonly Api.HistoryRecord[]} runs
+ * @param {ReadonlyMap<string, Api.Workflow>} workflowsByKey
  */
 export function renderRuns(runs, workflowsByKey) {
   workflows = workflowsByKey;

@@ -4,12 +4,10 @@ import { byId, h, part, reconcile, setAttr, setText } from './dom.js';
 import { formatDuration, plural } from './format.js';
 import { pill, SERVICE_STATUS, updatePill } from './status.js';
 
-/** @typedef {import('./types.js').Service} Service */
-
 /** Only http(s) URLs become links (the config allows no others, but the page does not rely on it). */
 const SAFE_URL = /^https?:\/\//i;
 
-/** @param {Service} _service */
+/** @param {Api.Service} _service */
 function create(_service) {
   return h(
     'li',
@@ -29,7 +27,7 @@ function create(_service) {
 
 /**
  * @param {HTMLElement} row
- * @param {Service} service
+ * @param {Api.Service} service
  */
 function update(row, service) {
   const status = SERVICE_STATUS[service.status] ?? {
@@ -59,7 +57,7 @@ function update(row, service) {
   error.hidden = !service.error;
 }
 
-/** @param {readonly Service[]} services */
+/** @param {readonly Api.Service[]} services */
 export function renderServices(services) {
   const list = byId('service-list');
   reconcile(list, services, (s) => s.key, create, update);

@@ -9,14 +9,8 @@ import { ended, pill, runStatus, testsClass, testsText, triggerText } from './st
 import { nextRun, nextRunLine } from './workflows.js';
 
 /**
- * @typedef {import('./types.js').HistoryRecord} HistoryRecord
- * @typedef {import('./types.js').TestInsight} TestInsight
- * @typedef {import('./types.js').WorkflowStats} WorkflowStats
- * @typedef {WorkflowStats['by_day'][number]} Day
- * @typedef {import('./types.js').Workflow} Workflow
- * @typedef {import('./types.js').Schedule} Schedule
  * @typedef {{ key: string, days: number, status: string, offset: number, limit: number }} Query
- * @typedef {{ workflows: ReadonlyMap<string, Workflow>, schedules: readonly Schedule[],
+ * @typedef {{ workflows: ReadonlyMap<string, Api.Workflow>, schedules: readonly Api.Schedule[],
  *   running: ReadonlySet<string>, messages: ReadonlyMap<string, { tone: string, text: string }> }} Page
  */
 
@@ -86,9 +80,9 @@ const dayName = (date) =>
  * A bar per day, its parts ([height 0..1, class]) stacked from the bottom, a tooltip each.
  * @param {string} caption
  * @param {string} label what it shows, for screen readers
- * @param {Day[]} days
- * @param {(day: Day) => [number, string][]} parts
- * @param {(day: Day) => string} title
+ * @param {Api.DayStats[]} days
+ * @param {(day: Api.DayStats) => [number, string][]} parts
+ * @param {(day: Api.DayStats) => string} title
  */
 function chart(caption, label, days, parts, title) {
   const bars = days.map((day, i) => {
@@ -129,7 +123,7 @@ function chart(caption, label, days, parts, title) {
   );
 }
 
-/** @param {WorkflowStats} stats */
+/** @param {Api.WorkflowStats} stats */
 function charts(stats) {
   const days = stats.by_day;
   const slowest = Math.max(0, ...days.map((d) => d.p50_ms ?? 0));
@@ -166,7 +160,7 @@ function charts(stats) {
   );
 }
 
-/** @param {readonly TestInsight[]} tests */
+/** @param {readonly Api.TestInsight[]} tests */
 function testTable(tests) {
   if (tests.length === 0)
     return h('p', { class: 'muted' }, 'No test results yet: they come from test and verify steps.');
@@ -205,7 +199,7 @@ function testTable(tests) {
   );
 }
 
-/** @param {HistoryRecord} run */
+/** @param {Api.HistoryRecord} run */
 function historyRow(run) {
   return h(
     'li',
@@ -229,7 +223,7 @@ function historyRow(run) {
 
 /**
  * @param {Query} query
- * @param {HistoryRecord[]} runs one more than a page, to know whether there is another
+ * @param {Api.HistoryRecord[]} runs one more than a page, to know whether there is another
  */
 function history(query, runs) {
   const page = runs.slice(0, query.limit);
@@ -285,7 +279,7 @@ let shown = '';
 export async function showWorkflow(root, query, known) {
   const base = `api/workflows/${encodeURIComponent(query.key)}`;
   const status = query.status ? `&status=${query.status}` : '';
-  /** @type {[WorkflowStats, TestInsight[], HistoryRecord[], Page]} */
+  /** @type {[Api.WorkflowStats, Api.TestInsight[], Api.HistoryRecord[], Page]} */
   const [stats, tests, runs, page] = await Promise.all([
     getJson(`${base}/stats?days=${query.days}`),
     getJson(`${base}/tests?limit=100`),

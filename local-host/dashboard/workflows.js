@@ -5,21 +5,17 @@ import { formatSeconds, plural } from './format.js';
 import { pill, runStatus, updatePill } from './status.js';
 
 /**
- * @typedef {import('./types.js').Workflow} Workflow
- * @typedef {import('./types.js').WorkflowStep} WorkflowStep
- * @typedef {import('./types.js').HistoryRecord} HistoryRecord
- * @typedef {import('./types.js').Schedule} Schedule
- * @typedef {{ lastRuns: Map<string, HistoryRecord>, running: Set<string>,
- *   messages: Map<string, { tone: 'ok' | 'fail', text: string }>, schedules: Schedule[] }} WorkflowState
+ * @typedef {{ lastRuns: Map<string, Api.HistoryRecord>, running: Set<string>,
+ *   messages: Map<string, { tone: 'ok' | 'fail', text: string }>, schedules: Api.Schedule[] }} WorkflowState
  */
 
 /**
  * The soonest next tick of a workflow's schedules, or null.
- * @param {readonly Schedule[]} schedules
+ * @param {readonly Api.Schedule[]} schedules
  * @param {string} key
  */
 export function nextRun(schedules, key) {
-  let next = /** @type {Schedule | null} */ (null);
+  let next = /** @type {Api.Schedule | null} */ (null);
   for (const s of schedules)
     if (
       s.workflow === key &&
@@ -32,7 +28,7 @@ export function nextRun(schedules, key) {
 
 /**
  * "Next run" and when, or nothing.
- * @param {Schedule | null} next
+ * @param {Api.Schedule | null} next
  */
 export function nextRunLine(next) {
   return h(
@@ -55,7 +51,7 @@ function badge(text, kind, title) {
 }
 
 /**
- * @param {WorkflowStep} step
+ * @param {Api.WorkflowStep} step
  * @param {number} index
  */
 function stepItem(step, index) {
@@ -86,7 +82,7 @@ function stepItem(step, index) {
   );
 }
 
-/** @param {Workflow} workflow */
+/** @param {Api.Workflow} workflow */
 function create(workflow) {
   return h(
     'li',
@@ -130,7 +126,7 @@ function create(workflow) {
 
 /**
  * @param {WorkflowState} state
- * @returns {(card: HTMLElement, workflow: Workflow) => void}
+ * @returns {(card: HTMLElement, workflow: Api.Workflow) => void}
  */
 function updater(state) {
   return (card, workflow) => {
@@ -180,7 +176,7 @@ function updater(state) {
 }
 
 /**
- * @param {readonly Workflow[]} workflows
+ * @param {readonly Api.Workflow[]} workflows
  * @param {WorkflowState} state
  */
 export function renderWorkflows(workflows, state) {
