@@ -25,6 +25,7 @@ import { renderWorkflows } from './workflows.js';
 /**
  * @typedef {{ view: 'overview' } | { view: 'run', id: string }
  *   | { view: 'workflow', key: string, params: URLSearchParams }} Route
+ * @typedef {{ tone: 'ok' | 'fail', text: string }} Message
  */
 
 /** `?refresh=N` sets the polling period in seconds (1..60; default 4) while the stream is down. */
@@ -32,11 +33,10 @@ const REFRESH_MS = (() => {
   const seconds = Number(new URLSearchParams(location.search).get('refresh') ?? 4);
   return Number.isFinite(seconds) ? Math.min(60, Math.max(1, seconds)) * 1000 : 4000;
 })();
-/** Faster while a run is going on, so its steps appear as they finish. */
+/** Faster while a run goes on, so its steps appear as they finish. */
 const BUSY_MS = Math.min(REFRESH_MS, 1500);
-/** How often an unreachable API is tried again. */
 const OFFLINE_MS = Math.min(REFRESH_MS, 2000);
-/** A tab nobody looks at polls rarely; it catches up when shown again. */
+/** A hidden tab polls rarely; it catches up when shown again. */
 const HIDDEN_MS = 30_000;
 /** While the stream is live its events drive the refreshes; this catches what sends none (health). */
 const LIVE_MS = 30_000;
@@ -54,11 +54,11 @@ const state = {
   /** Workflows whose POST …/run is in flight from this page. */
   running: /** @type {Set<string>} */ (new Set()),
   /** The outcome of the last run started here, per workflow. */
-  messages: /** @type {Map<string, { tone: 'ok' | 'fail', text: string }>} */ (new Map()),
+  messages: /** @type {Map<string, Message>} */ (new Map()),
   servicesInFlight: false,
 };
 
-// ---- routes ---------------------------------------------------------------------
+// Routes
 
 /** @returns {Route} */
 function currentRoute() {
@@ -95,7 +95,7 @@ function applyRoute() {
   }
 }
 
-// ---- rendering glue ---------------------------------------------------------
+// Rendering glue
 
 function drawWorkflows() {
   /** @type {Map<string, Api.HistoryRecord>} */
@@ -107,17 +107,12 @@ function drawWorkflows() {
 
 /**
  * @param {string} section
- * @param {unknown} error
+ * @param {unknown} error null hides the section's error line
  */
 function showSectionError(section, error) {
   const element = byId(`${section}-error`);
   element.hidden = error === null;
   if (error !== null) setText(element, `Could not load: ${errorText(error)}`);
-}
-
-/** @param {string} section */
-function loaded(section) {
-  byId(section).setAttribute('aria-busy', 'false');
 }
 
 function drawKeyButtons() {
@@ -126,15 +121,13 @@ function drawKeyButtons() {
   byId('enter-key').hidden = stored || !keyDeclined();
 }
 
-let rendered = false;
 /** The first complete render, as the e2e test measures it. */
 function markRendered() {
-  if (rendered) return;
-  rendered = true;
-  performance.mark('aegis:rendered');
+  if (performance.getEntriesByName('aegis:rendered').length === 0)
+    performance.mark('aegis:rendered');
 }
 
-// ---- connection state ---------------------------------------------------------
+// Connection state
 
 const connectionText = byId('connection-text');
 const updatedAt = timeAgo(null, true);
@@ -152,8 +145,8 @@ function markOnline(health) {
   const wasOffline = state.online === false;
   state.online = true;
   lastSuccess = new Date().toISOString();
-  document.body.classList.replace('is-offline', 'is-online') ||
-    document.body.classList.add('is-online');
+  document.body.classList.remove('is-offline');
+  document.body.classList.add('is-online');
   byId('offline-banner').hidden = true;
   setText(byId('version'), `v${health.version}`);
   drawConnection();
@@ -182,45 +175,51 @@ function markOffline(error) {
   if (!document.title.startsWith(OFFLINE_TITLE)) document.title = OFFLINE_TITLE + document.title;
 }
 
-// ---- refreshing -----------------------------------------------------------------
+// Refreshing
+
+/**
+ * Fetches a section's data and renders it; a failure shows in `${part}-error` only, and an
+ * unreachable API in the banner.
+ * @template T
+ * @param {string} section the <section>'s id
+ * @param {string} path
+ * @param {(value: T) => void} render
+ * @param {{ part?: string, timeoutMs?: number }} [options]
+ */
+async function refreshSection(section, path, render, { part = section, timeoutMs } = {}) {
+  try {
+    render(/** @type {T} */ (await getJson(path, timeoutMs)));
+    showSectionError(part, null);
+  } catch (error) {
+    if (!(error instanceof ApiError && error.unreachable)) showSectionError(part, error);
+  }
+  byId(section).setAttribute('aria-busy', 'false');
+}
 
 async function refreshServices() {
   if (state.servicesInFlight) return;
   state.servicesInFlight = true;
-  try {
-    // Live checks: a hanging service holds this answer up to its timeout, and nothing else.
-    renderServices(await getJson('api/services', 20_000));
-    showSectionError('services', null);
-    loaded('services');
-  } catch (error) {
-    if (!(error instanceof ApiError && error.unreachable)) showSectionError('services', error);
-  } finally {
-    state.servicesInFlight = false;
-  }
+  // Live checks: a hanging service holds this answer up to its timeout, and nothing else.
+  await refreshSection('services', 'api/services', renderServices, { timeoutMs: 20_000 });
+  state.servicesInFlight = false;
+}
+
+/** The webhooks, then their deliveries, whose empty state says whether any are configured. */
+async function refreshWebhooks() {
+  await refreshSection('webhooks', 'api/webhooks', (/** @type {Api.Webhook[]} */ hooks) => {
+    state.webhooks = hooks;
+    renderWebhooks(hooks);
+  });
+  await refreshSection(
+    'webhooks',
+    'api/webhooks/deliveries?limit=20',
+    (/** @type {Api.Delivery[]} */ d) => renderDeliveries(d, state.webhooks?.length ?? 0),
+    { part: 'deliveries' },
+  );
 }
 
 /**
- * Fetches one part of a section and renders it; a failure shows in that part only.
- * @template T
- * @param {string} section the <section>'s id
- * @param {string} part names the error line, `${part}-error`
- * @param {string} path
- * @param {(value: T) => void} render
- */
-async function refreshSection(section, part, path, render) {
-  try {
-    render(/** @type {T} */ (await getJson(path)));
-    showSectionError(part, null);
-  } catch (error) {
-    // An unreachable API is the banner's to say.
-    if (!(error instanceof ApiError && error.unreachable)) showSectionError(part, error);
-  }
-  loaded(section);
-}
-
-/**
- * The run or workflow view, rendered once `config` (workflow names) is in; its failure shows
- * under it.
+ * The run or workflow view, rendered once `config` (workflow names) is in.
  * @param {Promise<unknown>} config
  */
 async function refreshView(config) {
@@ -264,15 +263,10 @@ async function refreshAll(full) {
   if (full && overview) void refreshServices();
   const config = Promise.all([
     full || state.workflows.length === 0
-      ? refreshSection(
-          'workflows',
-          'workflows',
-          'api/workflows',
-          (/** @type {Api.Workflow[]} */ w) => {
-            state.workflows = w;
-            state.workflowsByKey = new Map(w.map((workflow) => [workflow.key, workflow]));
-          },
-        )
+      ? refreshSection('workflows', 'api/workflows', (/** @type {Api.Workflow[]} */ w) => {
+          state.workflows = w;
+          state.workflowsByKey = new Map(w.map((workflow) => [workflow.key, workflow]));
+        })
       : null,
     full &&
       getJson('api/schedules').then(
@@ -282,43 +276,22 @@ async function refreshAll(full) {
         () => {}, // no schedules shown: nothing else depends on them
       ),
   ]);
+  /** @param {Api.HistoryRecord[]} runs */
+  const setHistory = (runs) => {
+    state.history = runs;
+  };
   const shown = overview
     ? Promise.all([
         // The runs first: what a person opens the page for.
-        Promise.all([
-          config,
-          refreshSection(
-            'runs',
-            'runs',
-            'api/history?limit=10',
-            (/** @type {Api.HistoryRecord[]} */ r) => {
-              state.history = r;
-            },
-          ),
-        ]).then(() => {
-          drawWorkflows();
-          renderRuns(state.history, state.workflowsByKey);
-          markRendered();
-        }),
-        refreshSection('events', 'events', 'api/events?limit=20', renderEvents),
-        (async () => {
-          await refreshSection(
-            'webhooks',
-            'webhooks',
-            'api/webhooks',
-            (/** @type {Api.Webhook[]} */ w) => {
-              state.webhooks = w;
-              renderWebhooks(w);
-            },
-          );
-          // After the webhooks, so the empty state can say whether any are configured.
-          await refreshSection(
-            'webhooks',
-            'deliveries',
-            'api/webhooks/deliveries?limit=20',
-            (/** @type {Api.Delivery[]} */ d) => renderDeliveries(d, state.webhooks?.length ?? 0),
-          );
-        })(),
+        Promise.all([config, refreshSection('runs', 'api/history?limit=10', setHistory)]).then(
+          () => {
+            drawWorkflows();
+            renderRuns(state.history, state.workflowsByKey);
+            markRendered();
+          },
+        ),
+        refreshSection('events', 'api/events?limit=20', renderEvents),
+        refreshWebhooks(),
       ])
     : refreshView(config);
   if (health && !(await healthy(health))) return;
@@ -338,10 +311,7 @@ function nextDelay() {
   return busy ? BUSY_MS : REFRESH_MS;
 }
 
-/**
- * One refresh at a time; asking during one queues exactly one more. A full one (the timer's)
- * sets the next timer.
- */
+/** One refresh at a time; asking during one queues one more. A full one sets the next timer. */
 async function tick(full = true) {
   if (ticking) {
     queued = (queued ?? false) || full;
@@ -375,7 +345,7 @@ function soon() {
   laterTimer = window.setTimeout(() => void tick(false), 2000);
 }
 
-// ---- running a workflow --------------------------------------------------------
+// Running a workflow
 
 /** @param {string} key */
 async function run(key) {
@@ -388,7 +358,7 @@ async function run(key) {
   announce(`Running ${name}…`);
   // The run is recorded as running when it starts: show it without waiting for the end.
   setTimeout(() => void tick(false), 300);
-  /** @type {{ tone: 'ok' | 'fail', text: string }} */
+  /** @type {Message} */
   let message;
   try {
     /** @type {{ success: boolean, duration_ms: number }} */
@@ -396,7 +366,7 @@ async function run(key) {
       `api/workflows/${encodeURIComponent(key)}/run`,
       {},
       'Run workflow',
-      // A workflow's steps have their own timeouts; this only guards against a hung connection.
+      // The steps have their own timeouts; this only guards against a hung connection.
       15 * 60_000,
     );
     const took = formatDuration(result.duration_ms);
@@ -404,32 +374,29 @@ async function run(key) {
       ? { tone: 'ok', text: `✓ Passed in ${took}` }
       : { tone: 'fail', text: `✗ Failed in ${took}: see its steps under Recent runs` };
   } catch (error) {
+    const noKey = error instanceof ApiError && error.code === 'no_key';
     message = {
       tone: 'fail',
-      text:
-        error instanceof ApiError && error.code === 'no_key'
-          ? 'Not run: this Aegis needs an API key to run workflows.'
-          : `✗ Could not run: ${errorText(error)}`,
+      text: noKey
+        ? 'Not run: this Aegis needs an API key to run workflows.'
+        : `✗ Could not run: ${errorText(error)}`,
     };
   }
   state.running.delete(key);
   drawKeyButtons();
   state.messages.set(key, message);
   announce(`${name}: ${message.text.replace(/^[✓✗] /, '')}`);
-  if (message.tone === 'ok') {
-    const shown = message;
+  if (message.tone === 'ok')
     setTimeout(() => {
-      if (state.messages.get(key) === shown) {
-        state.messages.delete(key);
-        redraw();
-      }
+      if (state.messages.get(key) !== message) return;
+      state.messages.delete(key);
+      redraw();
     }, 8000);
-  }
   redraw();
   void tick(false);
 }
 
-// ---- start ---------------------------------------------------------------------
+// Start
 
 document.addEventListener('click', (event) => {
   const button = event.target instanceof Element ? event.target.closest('button.run-button') : null;
