@@ -7,9 +7,12 @@ import { absoluteTime, clock, relativeTime } from './format.js';
  * @typedef {Node | string | null | undefined | false} Child
  */
 
+/** @param {unknown} value null, undefined and false mean "leave it out" */
+const absent = (value) => value === null || value === undefined || value === false;
+
 /**
- * Creates an element: `h('li', { class: 'run' }, 'text', child)`.
- * An attribute whose value is null, undefined or false is left out.
+ * Creates an element: `h('li', { class: 'run' }, 'text', child)`; absent attributes and children
+ * are left out.
  * @template {keyof HTMLElementTagNameMap} K
  * @param {K} tag
  * @param {Record<string, AttrValue>} [attrs]
@@ -18,14 +21,9 @@ import { absoluteTime, clock, relativeTime } from './format.js';
  */
 export function h(tag, attrs = {}, ...children) {
   const element = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) {
-    if (value === null || value === undefined || value === false) continue;
-    element.setAttribute(name, value === true ? '' : String(value));
-  }
-  for (const child of children) {
-    if (child === null || child === undefined || child === false) continue;
-    element.append(child);
-  }
+  for (const [name, value] of Object.entries(attrs))
+    if (!absent(value)) element.setAttribute(name, value === true ? '' : String(value));
+  for (const child of children) if (!absent(child)) element.append(/** @type {Node} */ (child));
   return element;
 }
 
@@ -45,7 +43,7 @@ export function setText(element, text) {
  * @param {AttrValue} value
  */
 export function setAttr(element, name, value) {
-  if (value === null || value === undefined || value === false) {
+  if (absent(value)) {
     if (element.hasAttribute(name)) element.removeAttribute(name);
     return;
   }
@@ -77,9 +75,8 @@ export function part(root, selector) {
 }
 
 /**
- * Keyed update of a list: existing children (by `data-key`) are updated in place,
- * new ones created, stale ones removed, and nodes are moved only when out of order,
- * so expanded panels, focus and scroll positions survive a refresh.
+ * Keyed update of a list (by `data-key`): rows are updated in place and moved only when out of
+ * order, so expanded panels, focus and scroll positions survive a refresh.
  * @template T
  * @param {HTMLElement} parent
  * @param {readonly T[]} items
@@ -90,10 +87,9 @@ export function part(root, selector) {
 export function reconcile(parent, items, keyOf, create, update) {
   /** @type {Map<string, HTMLElement>} */
   const existing = new Map();
-  for (const child of parent.children) {
+  for (const child of parent.children)
     if (child instanceof HTMLElement && child.dataset.key !== undefined)
       existing.set(child.dataset.key, child);
-  }
   const wanted = new Set(items.map(keyOf));
   for (const [key, element] of existing) {
     if (!wanted.has(key)) {
@@ -115,8 +111,34 @@ export function reconcile(parent, items, keyOf, create, update) {
 }
 
 /**
- * A <time> that says "12 s ago (14:02:11)" — relative, then local — and keeps saying it right
- * (see tickTimes); `relativeOnly` leaves the clock out.
+ * Replaces an element's children with `build()` only when `value` differs from last time.
+ * @param {HTMLElement} element
+ * @param {unknown} value what the children show
+ * @param {() => Node[]} build
+ */
+export function rebuildIfChanged(element, value, build) {
+  const signature = JSON.stringify(value);
+  if (element.dataset.signature === signature) return;
+  element.dataset.signature = signature;
+  element.replaceChildren(...build());
+}
+
+/**
+ * A list's placeholder, shown while it is empty, and its count, shown while it is not.
+ * @param {string} name the list's `${name}-empty` and `${name}-count` ids
+ * @param {number} count
+ * @param {string} emptyText
+ * @param {string} [countText]
+ */
+export function showCount(name, count, emptyText, countText) {
+  const empty = byId(`${name}-empty`);
+  empty.hidden = count > 0;
+  setText(empty, emptyText);
+  if (countText !== undefined) setText(byId(`${name}-count`), count === 0 ? '' : countText);
+}
+
+/**
+ * A <time> that says "12 s ago (14:02:11)", kept right by tickTimes; `relativeOnly` drops the clock.
  * @param {string | null} [iso]
  */
 export function timeAgo(iso, relativeOnly = false) {
@@ -150,14 +172,13 @@ export function updateTimeAgo(element, iso) {
 
 /** Moves every relative time on the page on; cheap enough to run each second. */
 export function tickTimes(now = Date.now()) {
-  for (const element of document.querySelectorAll('time[data-at]')) {
+  for (const element of document.querySelectorAll('time[data-at]'))
     setText(element, timeText(element, Number(element.getAttribute('data-at')), now));
-  }
 }
 
 /**
- * Replaces a view's content, keeping which <details> were open or closed and which control had
- * focus (both by `data-key`), so a refresh does not undo what the person did.
+ * Replaces a view's content, keeping which <details> were open and which control had focus (by
+ * `data-key`), so a refresh does not undo what the person did.
  * @param {HTMLElement} root
  * @param {Node[]} nodes
  */

@@ -4,20 +4,18 @@
 import { act, getJson, showOutcome } from './api.js';
 import { h, rebuild, timeAgo } from './dom.js';
 import { formatDuration, plural, prettyJson, shortId } from './format.js';
-import { runLink } from './runs.js';
+import { runLink, workflowHref } from './runs.js';
 import {
   ended,
   pill,
+  runDuration,
   runStatus,
   stepStatus,
-  testsClass,
-  testsText,
+  testsBadge,
   triggerText,
 } from './status.js';
 
-/**
- * @typedef {import('./api.js').Outcome<{ run_id: string }>} Outcome
- */
+/** @typedef {import('./api.js').Outcome<{ run_id: string }>} Outcome */
 
 let shown = '';
 /** The last Cancel or Rerun on this page, and for which run. */
@@ -199,7 +197,7 @@ export async function showRun(root, id, page, changed) {
       'nav',
       { class: 'crumbs', 'aria-label': 'Breadcrumb' },
       h('a', { href: '#/' }, 'Overview'),
-      h('a', { href: `#/workflows/${encodeURIComponent(run.workflow_name)}` }, name),
+      h('a', { href: workflowHref(run.workflow_name) }, name),
       h('span', { 'aria-current': 'page' }, `run ${shortId(id)}`),
     ),
     h(
@@ -216,9 +214,7 @@ export async function showRun(root, id, page, changed) {
         { class: 'facts' },
         fact(
           'Tests',
-          run.tests
-            ? h('span', { class: testsClass(run.tests) }, testsText(run.tests))
-            : 'none ran',
+          testsBadge(run.tests) || 'none ran',
           run.tests?.failed ? ` · ${run.tests.failed} failed` : '',
         ),
         fact('Trigger', h('span', { class: 'run-trigger' }, triggerText(run))),
@@ -231,7 +227,7 @@ export async function showRun(root, id, page, changed) {
         fact('Queued', timeAgo(run.queued_at)),
         run.started_at ? fact('Started', timeAgo(run.started_at)) : null,
         run.completed_at ? fact('Ended', timeAgo(run.completed_at)) : null,
-        fact('Duration', ended(run) ? formatDuration(run.duration_ms) : 'in progress'),
+        fact('Duration', runDuration(run)),
         run.reason ? fact('Reason', run.reason) : null,
       ),
       actions(run, changed),

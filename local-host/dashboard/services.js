@@ -1,10 +1,10 @@
 // The services and their live health.
 
-import { byId, h, part, reconcile, setAttr, setText } from './dom.js';
+import { byId, h, part, reconcile, setAttr, setText, showCount } from './dom.js';
 import { formatDuration, plural } from './format.js';
 import { pill, SERVICE_STATUS, updatePill } from './status.js';
 
-/** Only http(s) URLs become links (the config allows no others, but the page does not rely on it). */
+/** Only http(s) URLs become links, whatever the config allowed. */
 const SAFE_URL = /^https?:\/\//i;
 
 /** @param {Api.Service} _service */
@@ -59,17 +59,12 @@ function update(row, service) {
 
 /** @param {readonly Api.Service[]} services */
 export function renderServices(services) {
-  const list = byId('service-list');
-  reconcile(list, services, (s) => s.key, create, update);
-  const empty = byId('services-empty');
-  empty.hidden = services.length > 0;
-  setText(
-    empty,
-    'No services are configured. Add a services: section to .aegis.yaml (see examples/demo.aegis.yaml).',
-  );
+  reconcile(byId('service-list'), services, (s) => s.key, create, update);
   const healthy = services.filter((s) => s.status === 'healthy').length;
-  setText(
-    byId('services-count'),
-    services.length === 0 ? '' : `${healthy} of ${plural(services.length, 'service')} healthy`,
+  showCount(
+    'services',
+    services.length,
+    'No services are configured. Add a services: section to .aegis.yaml (see examples/demo.aegis.yaml).',
+    `${healthy} of ${plural(services.length, 'service')} healthy`,
   );
 }

@@ -1,11 +1,20 @@
 // Status pills: a symbol and a word, so no state is told by colour alone.
 
 import { h, setAttr, setText } from './dom.js';
+import { formatDuration } from './format.js';
 
 /**
  * @typedef {'ok' | 'fail' | 'skip' | 'warn' | 'info' | 'muted'} Tone
  * @typedef {{ tone: Tone, symbol: string, label: string }} Status
  */
+
+/** @type {Status} */
+const PASSED = { tone: 'ok', symbol: '✓', label: 'passed' };
+/** @type {Status} */
+const FAILED = { tone: 'fail', symbol: '✗', label: 'failed' };
+
+/** @param {boolean | null} success */
+export const passedOrFailed = (success) => (success ? PASSED : FAILED);
 
 /** @type {Record<string, Status>} */
 export const SERVICE_STATUS = {
@@ -23,22 +32,31 @@ const RUN_STATUS = {
   interrupted: { tone: 'warn', symbol: '⚠', label: 'interrupted' },
 };
 
+/** @type {Record<string, Status>} */
+export const DELIVERY_STATUS = {
+  delivered: { tone: 'ok', symbol: '✓', label: 'delivered' },
+  failed: FAILED,
+  pending: { tone: 'info', symbol: '●', label: 'pending' },
+};
+
 /** @param {{ status: string }} run */
 export const ended = (run) => run.status !== 'queued' && run.status !== 'running';
 
-/**
- * "10/12 passed", told by colour and by word; '' when no test step answered.
- * @param {{ total: number, passed: number, failed: number } | null} tests
- */
-export function testsText(tests) {
-  return tests ? `${tests.passed}/${tests.total} passed` : '';
-}
+/** @param {{ status: string, duration_ms: number | null }} run */
+export const runDuration = (run) => (ended(run) ? formatDuration(run.duration_ms) : 'in progress');
 
 /**
- * The classes of a test-count badge.
- * @param {{ failed: number } | null} tests
+ * "10/12 passed", told by colour and by word; '' when no test step answered.
+ * @param {Api.TestCounts | null} tests
  */
+export const testsText = (tests) => (tests ? `${tests.passed}/${tests.total} passed` : '');
+
+/** @param {{ failed: number } | null} tests */
 export const testsClass = (tests) => `tests tone-${tests && tests.failed > 0 ? 'fail' : 'ok'}`;
+
+/** A run's test-count badge, or '' when no test step answered. @param {Api.TestCounts | null} tests */
+export const testsBadge = (tests) =>
+  tests ? h('span', { class: testsClass(tests) }, testsText(tests)) : '';
 
 /**
  * "schedule", "api by ci-bot".
@@ -51,13 +69,7 @@ export const triggerText = (run) =>
  * @param {{ status: string, success: boolean | null }} run
  * @returns {Status}
  */
-export function runStatus(run) {
-  const other = RUN_STATUS[run.status];
-  if (other) return other;
-  return run.success
-    ? { tone: 'ok', symbol: '✓', label: 'passed' }
-    : { tone: 'fail', symbol: '✗', label: 'failed' };
-}
+export const runStatus = (run) => RUN_STATUS[run.status] ?? passedOrFailed(run.success);
 
 /**
  * @param {{ success: boolean, skipped: boolean, reused?: boolean }} step
@@ -66,17 +78,8 @@ export function runStatus(run) {
 export function stepStatus(step) {
   if (step.reused) return { tone: 'ok', symbol: '↺', label: 'reused' };
   if (step.skipped) return { tone: 'skip', symbol: '⊘', label: 'skipped' };
-  return step.success
-    ? { tone: 'ok', symbol: '✓', label: 'passed' }
-    : { tone: 'fail', symbol: '✗', label: 'failed' };
+  return passedOrFailed(step.success);
 }
-
-/** @type {Record<string, Status>} */
-export const DELIVERY_STATUS = {
-  delivered: { tone: 'ok', symbol: '✓', label: 'delivered' },
-  failed: { tone: 'fail', symbol: '✗', label: 'failed' },
-  pending: { tone: 'info', symbol: '●', label: 'pending' },
-};
 
 /** @param {Status} [status] */
 export function pill(status) {

@@ -4,9 +4,9 @@
 import { getJson } from './api.js';
 import { h, rebuild, timeAgo } from './dom.js';
 import { formatDuration, percent, shortId } from './format.js';
-import { runLink } from './runs.js';
-import { ended, pill, runStatus, testsClass, testsText, triggerText } from './status.js';
-import { nextRun, nextRunLine } from './workflows.js';
+import { runLink, workflowHref } from './runs.js';
+import { pill, runDuration, runStatus, testsBadge, triggerText } from './status.js';
+import { nextRun, nextRunLine, runButton, updateRunButton } from './workflows.js';
 
 /**
  * @typedef {{ key: string, days: number, status: string, offset: number, limit: number }} Query
@@ -22,14 +22,14 @@ const PERIODS = [7, 30, 90, 365];
  * @param {Query} query
  * @param {Partial<Query>} [change]
  */
-export function workflowLink(query, change = {}) {
+function workflowLink(query, change = {}) {
   const { key, ...rest } = { ...query, ...change };
   const defaults = { days: 30, status: '', offset: 0, limit: 20 };
   const params = Object.entries(rest).filter(
     ([name, value]) => value !== defaults[/** @type {keyof typeof defaults} */ (name)],
   );
   const search = new URLSearchParams(params.map(([n, v]) => [n, String(v)])).toString();
-  return `#/workflows/${encodeURIComponent(key)}${search ? `?${search}` : ''}`;
+  return `${workflowHref(key)}${search ? `?${search}` : ''}`;
 }
 
 /**
@@ -209,16 +209,35 @@ function historyRow(run) {
       { class: 'run-head' },
       pill(runStatus(run)),
       h('a', { class: 'run-id', href: runLink(run.run_id) }, `run ${shortId(run.run_id)}`),
-      run.tests ? h('span', { class: testsClass(run.tests) }, testsText(run.tests)) : '',
+      testsBadge(run.tests),
       h(
         'span',
         { class: 'run-meta dot-list' },
         timeAgo(run.started_at ?? run.queued_at),
-        h('span', {}, ended(run) ? formatDuration(run.duration_ms) : 'in progress'),
+        h('span', {}, runDuration(run)),
         h('span', { class: 'run-trigger' }, triggerText(run)),
       ),
     ),
   );
+}
+
+/**
+ * A <select> whose choice moves the view to `linkTo(value)`.
+ * @param {string} id
+ * @param {[string, string][]} options each value and its label
+ * @param {string} selected
+ * @param {(value: string) => string} linkTo
+ */
+function choice(id, options, selected, linkTo) {
+  const select = h(
+    'select',
+    { id, 'data-key': id },
+    ...options.map(([value, label]) => h('option', { value, selected: value === selected }, label)),
+  );
+  select.addEventListener('change', () => {
+    location.hash = linkTo(select.value);
+  });
+  return select;
 }
 
 /**
@@ -227,16 +246,12 @@ function historyRow(run) {
  */
 function history(query, runs) {
   const page = runs.slice(0, query.limit);
-  const select = h(
-    'select',
-    { id: 'history-status', 'data-key': 'status' },
-    ...['', ...STATUSES].map((s) =>
-      h('option', { value: s, selected: s === query.status }, s || 'all statuses'),
-    ),
+  const select = choice(
+    'history-status',
+    ['', ...STATUSES].map((s) => [s, s || 'all statuses']),
+    query.status,
+    (status) => workflowLink(query, { status, offset: 0 }),
   );
-  select.addEventListener('change', () => {
-    location.hash = workflowLink(query, { status: select.value, offset: 0 });
-  });
   const from = query.offset + 1;
   return h(
     'section',
@@ -297,14 +312,15 @@ export async function showWorkflow(root, query, known) {
   root.dataset.shows = query.key;
   document.title = `${name} · Aegis`;
 
-  const period = h(
-    'select',
-    { id: 'period', 'data-key': 'period' },
-    ...PERIODS.map((d) => h('option', { value: d, selected: d === query.days }, `last ${d} days`)),
+  const period = choice(
+    'period',
+    PERIODS.map((d) => [String(d), `last ${d} days`]),
+    String(query.days),
+    (days) => workflowLink(query, { days: Number(days) }),
   );
-  period.addEventListener('change', () => {
-    location.hash = workflowLink(query, { days: Number(period.value) });
-  });
+  const button = runButton(query.key);
+  button.dataset.key = 'run';
+  updateRunButton(button, name, running);
   const flaky = tests.filter((t) => t.flaky).length;
   rebuild(root, [
     h(
@@ -320,19 +336,7 @@ export async function showWorkflow(root, query, known) {
         'div',
         { class: 'workflow-head' },
         h('h2', { id: 'view-title' }, `${name} `, h('code', { class: 'muted' }, query.key)),
-        h(
-          'button',
-          {
-            type: 'button',
-            class: `button button-primary run-button${running ? ' is-running' : ''}`,
-            'data-workflow': query.key,
-            'data-key': 'run',
-            'aria-disabled': running && 'true',
-            'aria-busy': running && 'true',
-          },
-          h('span', { class: 'run-icon', 'aria-hidden': 'true' }, running ? '' : '▶'),
-          running ? 'Running…' : 'Run',
-        ),
+        button,
       ),
       h(
         'p',

@@ -1,7 +1,20 @@
 // The workflows, their steps, and a Run button each.
 
-import { byId, h, part, reconcile, setAttr, setText, timeAgo, updateTimeAgo } from './dom.js';
+import { showOutcome } from './api.js';
+import {
+  byId,
+  h,
+  part,
+  rebuildIfChanged,
+  reconcile,
+  setAttr,
+  setText,
+  showCount,
+  timeAgo,
+  updateTimeAgo,
+} from './dom.js';
 import { formatSeconds, plural } from './format.js';
+import { workflowHref } from './runs.js';
 import { pill, runStatus, updatePill } from './status.js';
 
 /**
@@ -41,36 +54,43 @@ export function nextRunLine(next) {
   );
 }
 
+/** The Run button (a click on any is handled in app.js); see updateRunButton. @param {string} key */
+export const runButton = (key) =>
+  h(
+    'button',
+    { type: 'button', class: 'button button-primary run-button', 'data-workflow': key },
+    h('span', { class: 'run-icon', 'aria-hidden': 'true' }),
+    h('span', { class: 'run-label' }),
+  );
+
+/**
+ * @param {HTMLElement} button
+ * @param {string} name the workflow's
+ * @param {boolean} running
+ */
+export function updateRunButton(button, name, running) {
+  // aria-disabled rather than disabled: the button keeps keyboard focus while the run goes on.
+  setAttr(button, 'aria-disabled', running && 'true');
+  setAttr(button, 'aria-busy', running && 'true');
+  setAttr(button, 'aria-label', `${running ? 'Running' : 'Run'} ${name}`);
+  setText(part(button, '.run-icon'), running ? '' : '▶');
+  setText(part(button, '.run-label'), running ? 'Running…' : 'Run');
+  button.classList.toggle('is-running', running);
+}
+
 /**
  * @param {string} text
  * @param {string} kind
  * @param {string} [title]
  */
-function badge(text, kind, title) {
-  return h('span', { class: `badge badge-${kind}`, title }, text);
-}
+const badge = (text, kind, title) => h('span', { class: `badge badge-${kind}`, title }, text);
 
 /**
  * @param {Api.WorkflowStep} step
  * @param {number} index
  */
 function stepItem(step, index) {
-  const badges = h('span', { class: 'badges' });
-  if (step.condition)
-    badges.append(
-      badge(`if ${step.condition}`, 'condition', 'Runs only when this condition holds'),
-    );
-  if (step.parallel)
-    badges.append(badge('parallel', 'parallel', 'Runs alongside the neighbouring parallel steps'));
-  if (step.retries > 0)
-    badges.append(
-      badge(
-        `retries ${step.retries}`,
-        'retries',
-        `Up to ${step.retries} more attempts, backing off from ${formatSeconds(step.retry_delay)}`,
-      ),
-    );
-  badges.append(badge(`timeout ${formatSeconds(step.timeout)}`, 'timeout', 'Timeout per attempt'));
+  const { condition, parallel, retries, timeout } = step;
   return h(
     'li',
     { class: 'wf-step' },
@@ -78,7 +98,19 @@ function stepItem(step, index) {
     h('span', { class: 'wf-step-type' }, step.type),
     h('span', { class: 'wf-step-on' }, 'on'),
     h('code', { class: 'wf-step-service' }, step.service),
-    badges,
+    h(
+      'span',
+      { class: 'badges' },
+      condition && badge(`if ${condition}`, 'condition', 'Runs only when this condition holds'),
+      parallel && badge('parallel', 'parallel', 'Runs alongside the neighbouring parallel steps'),
+      retries > 0 &&
+        badge(
+          `retries ${retries}`,
+          'retries',
+          `Up to ${retries} more attempts, backing off from ${formatSeconds(step.retry_delay)}`,
+        ),
+      badge(`timeout ${formatSeconds(timeout)}`, 'timeout', 'Timeout per attempt'),
+    ),
   );
 }
 
@@ -93,23 +125,10 @@ function create(workflow) {
       h(
         'div',
         { class: 'workflow-title' },
-        h(
-          'h3',
-          { class: 'workflow-name' },
-          h('a', { href: `#/workflows/${encodeURIComponent(workflow.key)}` }),
-        ),
+        h('h3', { class: 'workflow-name' }, h('a', { href: workflowHref(workflow.key) })),
         h('code', { class: 'workflow-key' }),
       ),
-      h(
-        'button',
-        {
-          type: 'button',
-          class: 'button button-primary run-button',
-          'data-workflow': workflow.key,
-        },
-        h('span', { class: 'run-icon', 'aria-hidden': 'true' }),
-        h('span', { class: 'run-label' }),
-      ),
+      runButton(workflow.key),
     ),
     h(
       'p',
@@ -132,16 +151,7 @@ function updater(state) {
   return (card, workflow) => {
     setText(part(card, '.workflow-name a'), workflow.name);
     setText(part(card, '.workflow-key'), workflow.key);
-
-    const running = state.running.has(workflow.key);
-    const button = part(card, '.run-button');
-    // aria-disabled rather than disabled: the button keeps keyboard focus while the run goes on.
-    setAttr(button, 'aria-disabled', running ? 'true' : null);
-    setAttr(button, 'aria-busy', running ? 'true' : null);
-    setAttr(button, 'aria-label', running ? `Running ${workflow.name}` : `Run ${workflow.name}`);
-    setText(part(button, '.run-icon'), running ? '' : '▶');
-    setText(part(button, '.run-label'), running ? 'Running…' : 'Run');
-    button.classList.toggle('is-running', running);
+    updateRunButton(part(card, '.run-button'), workflow.name, state.running.has(workflow.key));
 
     const last = state.lastRuns.get(workflow.key);
     const lastLine = part(card, '.workflow-last');
@@ -160,18 +170,8 @@ function updater(state) {
     }
 
     // Steps are configuration: rebuilt only when they differ.
-    const steps = part(card, '.wf-steps');
-    const stepsSignature = JSON.stringify(workflow.steps);
-    if (steps.dataset.signature !== stepsSignature) {
-      steps.dataset.signature = stepsSignature;
-      steps.replaceChildren(...workflow.steps.map(stepItem));
-    }
-
-    const message = state.messages.get(workflow.key);
-    const messageEl = part(card, '.workflow-message');
-    setText(messageEl, message?.text ?? '');
-    setAttr(messageEl, 'data-tone', message?.tone ?? null);
-    messageEl.hidden = !message;
+    rebuildIfChanged(part(card, '.wf-steps'), workflow.steps, () => workflow.steps.map(stepItem));
+    showOutcome(part(card, '.workflow-message'), state.messages.get(workflow.key));
   };
 }
 
@@ -181,14 +181,10 @@ function updater(state) {
  */
 export function renderWorkflows(workflows, state) {
   reconcile(byId('workflow-list'), workflows, (w) => w.key, create, updater(state));
-  const empty = byId('workflows-empty');
-  empty.hidden = workflows.length > 0;
-  setText(
-    empty,
+  showCount(
+    'workflows',
+    workflows.length,
     'No workflows are configured. Add a workflows: section to .aegis.yaml (see examples/demo.aegis.yaml).',
-  );
-  setText(
-    byId('workflows-count'),
-    workflows.length === 0 ? '' : plural(workflows.length, 'workflow'),
+    plural(workflows.length, 'workflow'),
   );
 }
