@@ -173,3 +173,61 @@ declare namespace Api {
     delivered_at: string | null;
   }
 }
+
+/** The dashboard's own shapes. */
+declare namespace Ui {
+  /** null, undefined and false leave the attribute or child out. */
+  type AttrValue = string | number | boolean | null | undefined;
+  type Child = Node | string | null | undefined | false;
+
+  type Route =
+    | { view: 'overview' }
+    | { view: 'run'; id: string }
+    | { view: 'workflow'; key: string; params: URLSearchParams };
+
+  /** The workflow view's period, history filter and page, from its address. */
+  interface Query {
+    key: string;
+    days: number;
+    status: string;
+    offset: number;
+    limit: number;
+  }
+
+  /** What the page knows (app.js), which the cards and views show. */
+  interface PageState {
+    /** null until the first answer. */
+    online: boolean | null;
+    /** The event stream is open. */
+    live: boolean;
+    workflows: Api.Workflow[];
+    workflowsByKey: Map<string, Api.Workflow>;
+    history: Api.HistoryRecord[];
+    webhooks: Api.Webhook[] | null;
+    schedules: Api.Schedule[];
+    /** Workflows whose POST …/run is in flight from this page. */
+    running: Set<string>;
+    /** How the last run started from this page went, per workflow. */
+    messages: Map<string, Message>;
+    servicesInFlight: boolean;
+  }
+
+  type Tone = 'ok' | 'fail' | 'skip' | 'warn' | 'info' | 'muted';
+
+  /** A status pill: a symbol and a word, so no state is told by colour alone. */
+  interface Status {
+    tone: Tone;
+    symbol: string;
+    label: string;
+  }
+
+  /** A status line's text and tone: a run started from the page, a button's outcome. */
+  interface Message {
+    tone: 'ok' | 'fail';
+    text: string;
+  }
+
+  interface Outcome<T> extends Message {
+    result?: T;
+  }
+}

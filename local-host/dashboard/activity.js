@@ -15,18 +15,19 @@ import {
 } from './dom.js';
 import { formatDuration, plural, shortId } from './format.js';
 import { runLink } from './runs.js';
-import { DELIVERY_STATUS, passedOrFailed, pill, stepStatus, updatePill } from './status.js';
-
-/** @typedef {import('./status.js').Status} Status */
+import {
+  DELIVERY_STATUS,
+  makeStatus,
+  passedOrFailed,
+  pill,
+  stepStatus,
+  updatePill,
+} from './status.js';
 
 /** Long feeds show this many rows until "Show all" is pressed. */
 const COLLAPSED_ROWS = 8;
 
-/**
- * Shows or hides a list's "Show all" button; the list's collapsed state survives refreshes.
- * @param {string} listId
- * @param {number} count
- */
+/** Collapsed or not survives refreshes. @param {string} listId @param {number} count */
 function updateMoreButton(listId, count) {
   const button = byId(`${listId}-more`);
   const collapsed = byId(listId).classList.contains('is-collapsed');
@@ -64,16 +65,15 @@ const num = (value) => (typeof value === 'number' ? value : 0);
 const str = (value) => (typeof value === 'string' ? value : '');
 
 /**
- * What an event says, in a line, and how it went.
  * @param {Api.StoredEvent} event
- * @returns {{ status: Status, text: string }}
+ * @returns {{ status: Ui.Status, text: string }} how it went, and what it says in a line
  */
 function describeEvent({ event_type, data }) {
   const step = `${str(data.step_type)} on ${str(data.service)}`;
   switch (event_type) {
     case 'workflow.started':
       return {
-        status: { tone: 'info', symbol: '▶', label: 'started' },
+        status: makeStatus('info', '▶', 'started'),
         text: `Run started with ${plural(num(data.step_count), 'step')}`,
       };
     case 'step.completed': {
@@ -85,7 +85,7 @@ function describeEvent({ event_type, data }) {
     }
     case 'failure.detected':
       return {
-        status: { tone: 'fail', symbol: '✗', label: 'failure' },
+        status: makeStatus('fail', '✗', 'failure'),
         text: `${step} failed: ${str(data.error)}`,
       };
     case 'workflow.completed': {
@@ -97,11 +97,11 @@ function describeEvent({ event_type, data }) {
     }
     case 'workflow.cancelled':
       return {
-        status: { tone: 'skip', symbol: '⊘', label: 'cancelled' },
+        status: makeStatus('skip', '⊘', 'cancelled'),
         text: `Run cancelled: ${str(data.reason)}`,
       };
     default:
-      return { status: { tone: 'muted', symbol: '•', label: event_type }, text: event_type };
+      return { status: makeStatus('muted', '•', event_type), text: event_type };
   }
 }
 
@@ -126,10 +126,7 @@ function createEvent() {
   );
 }
 
-/**
- * @param {HTMLElement} row
- * @param {Api.StoredEvent} event
- */
+/** @param {HTMLElement} row @param {Api.StoredEvent} event */
 function updateEvent(row, event) {
   const { status, text } = describeEvent(event);
   const symbol = part(row, '.event-symbol');
@@ -165,10 +162,7 @@ function createHook() {
   );
 }
 
-/**
- * @param {HTMLElement} row
- * @param {Api.Webhook} hook
- */
+/** @param {HTMLElement} row @param {Api.Webhook} hook */
 function updateHook(row, hook) {
   setText(part(row, '.hook-url'), hook.url);
   rebuildIfChanged(part(row, '.badges'), [hook.events, hook.signed], () => [
@@ -231,15 +225,12 @@ function hostOf(url) {
   }
 }
 
-/**
- * @param {HTMLElement} row
- * @param {Api.Delivery} delivery
- */
+/** @param {HTMLElement} row @param {Api.Delivery} delivery */
 function updateDelivery(row, delivery) {
   const { status, url, last_status_code: code, last_error: error } = delivery;
   updatePill(
     part(row, ':scope > .pill'),
-    DELIVERY_STATUS[status] ?? { tone: 'muted', symbol: '•', label: status },
+    DELIVERY_STATUS[status] ?? makeStatus('muted', '•', status),
   );
   setText(part(row, '.delivery-event'), delivery.event_type);
   const host = part(row, '.delivery-host');
@@ -263,10 +254,7 @@ function updateDelivery(row, delivery) {
   updateTimeAgo(part(row, '.delivery-created'), delivery.created_at);
 }
 
-/**
- * @param {readonly Api.Delivery[]} deliveries
- * @param {number} hooksConfigured
- */
+/** @param {readonly Api.Delivery[]} deliveries @param {number} hooksConfigured */
 export function renderDeliveries(deliveries, hooksConfigured) {
   reconcile(byId('delivery-list'), deliveries, (d) => String(d.id), createDelivery, updateDelivery);
   updateMoreButton('delivery-list', deliveries.length);

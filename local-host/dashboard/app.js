@@ -1,5 +1,5 @@
-// The dashboard: the overview, or a view (/#/runs/<id>, /#/workflows/<key>); refreshed by the
-// event stream's events and by polling (slowly while the stream is live); runs workflows.
+// The dashboard: the overview or a view (#/runs/<id>, #/workflows/<key>), refreshed by the event
+// stream and by polling (slowly while the stream is live); runs workflows.
 
 import { initActivity, renderDeliveries, renderEvents, renderWebhooks } from './activity.js';
 import {
@@ -22,12 +22,6 @@ import { ended } from './status.js';
 import { readQuery, showWorkflow } from './workflow-view.js';
 import { renderWorkflows } from './workflows.js';
 
-/**
- * @typedef {{ view: 'overview' } | { view: 'run', id: string }
- *   | { view: 'workflow', key: string, params: URLSearchParams }} Route
- * @typedef {{ tone: 'ok' | 'fail', text: string }} Message
- */
-
 /** `?refresh=N` sets the polling period in seconds (1..60; default 4) while the stream is down. */
 const REFRESH_MS = (() => {
   const seconds = Number(new URLSearchParams(location.search).get('refresh') ?? 4);
@@ -38,39 +32,33 @@ const BUSY_MS = Math.min(REFRESH_MS, 1500);
 const OFFLINE_MS = Math.min(REFRESH_MS, 2000);
 /** A hidden tab polls rarely; it catches up when shown again. */
 const HIDDEN_MS = 30_000;
-/** While the stream is live its events drive the refreshes; this catches what sends none (health). */
+/** While live, the events drive the refreshes; this catches what sends none (health). */
 const LIVE_MS = 30_000;
 
+/** @type {Ui.PageState} */
 const state = {
-  /** null until the first answer. */
-  online: /** @type {boolean | null} */ (null),
-  /** The event stream is open. */
+  online: null,
   live: false,
-  workflows: /** @type {Api.Workflow[]} */ ([]),
-  workflowsByKey: /** @type {Map<string, Api.Workflow>} */ (new Map()),
-  history: /** @type {Api.HistoryRecord[]} */ ([]),
-  webhooks: /** @type {Api.Webhook[] | null} */ (null),
-  schedules: /** @type {Api.Schedule[]} */ ([]),
-  /** Workflows whose POST …/run is in flight from this page. */
-  running: /** @type {Set<string>} */ (new Set()),
-  /** The outcome of the last run started here, per workflow. */
-  messages: /** @type {Map<string, Message>} */ (new Map()),
+  workflows: [],
+  workflowsByKey: new Map(),
+  history: [],
+  webhooks: null,
+  schedules: [],
+  running: new Set(),
+  messages: new Map(),
   servicesInFlight: false,
 };
 
 // Routes
 
-/** @returns {Route} */
+/** @returns {Ui.Route} */
 function currentRoute() {
-  const match = /^#\/(runs|workflows)\/([^?]+)\??(.*)$/.exec(location.hash);
+  const [, kind, id = '', query] =
+    /^#\/(runs|workflows)\/([^?]+)\??(.*)$/.exec(location.hash) ?? [];
   try {
-    if (match?.[1] === 'runs') return { view: 'run', id: decodeURIComponent(match[2] ?? '') };
-    if (match)
-      return {
-        view: 'workflow',
-        key: decodeURIComponent(match[2] ?? ''),
-        params: new URLSearchParams(match[3]),
-      };
+    if (kind === 'runs') return { view: 'run', id: decodeURIComponent(id) };
+    if (kind)
+      return { view: 'workflow', key: decodeURIComponent(id), params: new URLSearchParams(query) };
   } catch {
     // A malformed escape: the overview.
   }
@@ -105,10 +93,7 @@ function drawWorkflows() {
   renderWorkflows(state.workflows, { ...state, lastRuns });
 }
 
-/**
- * @param {string} section
- * @param {unknown} error null hides the section's error line
- */
+/** @param {string} section @param {unknown} error null hides the section's error line */
 function showSectionError(section, error) {
   const element = byId(`${section}-error`);
   element.hidden = error === null;
@@ -178,8 +163,7 @@ function markOffline(error) {
 // Refreshing
 
 /**
- * Fetches a section's data and renders it; a failure shows in `${part}-error` only, and an
- * unreachable API in the banner.
+ * A failure shows in `${part}-error` only, an unreachable API in the banner.
  * @template T
  * @param {string} section the <section>'s id
  * @param {string} path
@@ -218,13 +202,10 @@ async function refreshWebhooks() {
   );
 }
 
-/**
- * The run or workflow view, rendered once `config` (workflow names) is in.
- * @param {Promise<unknown>} config
- */
+/** @param {Promise<unknown>} config the workflows (their names), which the views wait for */
 async function refreshView(config) {
   const view = byId('view');
-  const page = config.then(() => ({ ...state, workflows: state.workflowsByKey }));
+  const page = config.then(() => state);
   try {
     if (route.view === 'run') await showRun(view, route.id, page, soon);
     else if (route.view === 'workflow')
@@ -337,7 +318,7 @@ async function tick(full = true) {
 
 let soonTimer = 0;
 let laterTimer = 0;
-/** An event came: refresh what is shown now, and once more when the burst is over (deliveries). */
+/** An event came: refresh now, and once more when the burst is over (deliveries). */
 function soon() {
   clearTimeout(soonTimer);
   clearTimeout(laterTimer);
@@ -358,7 +339,7 @@ async function run(key) {
   announce(`Running ${name}…`);
   // The run is recorded as running when it starts: show it without waiting for the end.
   setTimeout(() => void tick(false), 300);
-  /** @type {Message} */
+  /** @type {Ui.Message} */
   let message;
   try {
     /** @type {{ success: boolean, duration_ms: number }} */

@@ -2,21 +2,14 @@
 
 import { absoluteTime, clock, relativeTime } from './format.js';
 
-/**
- * @typedef {string | number | boolean | null | undefined} AttrValue
- * @typedef {Node | string | null | undefined | false} Child
- */
-
 /** @param {unknown} value null, undefined and false mean "leave it out" */
 const absent = (value) => value === null || value === undefined || value === false;
 
 /**
- * Creates an element: `h('li', { class: 'run' }, 'text', child)`; absent attributes and children
- * are left out.
  * @template {keyof HTMLElementTagNameMap} K
  * @param {K} tag
- * @param {Record<string, AttrValue>} [attrs]
- * @param {...Child} children
+ * @param {Record<string, Ui.AttrValue>} [attrs]
+ * @param {...Ui.Child} children
  * @returns {HTMLElementTagNameMap[K]}
  */
 export function h(tag, attrs = {}, ...children) {
@@ -28,7 +21,7 @@ export function h(tag, attrs = {}, ...children) {
 }
 
 /**
- * Sets text only when it changed, so a refresh leaves untouched nodes alone.
+ * Only when it changed (as setAttr), so a refresh leaves nodes alone.
  * @param {Element} element
  * @param {string} text
  */
@@ -37,10 +30,9 @@ export function setText(element, text) {
 }
 
 /**
- * Sets or removes an attribute only when it changed.
  * @param {Element} element
  * @param {string} name
- * @param {AttrValue} value
+ * @param {Ui.AttrValue} value
  */
 export function setAttr(element, name, value) {
   if (absent(value)) {
@@ -51,23 +43,14 @@ export function setAttr(element, name, value) {
   if (element.getAttribute(name) !== text) element.setAttribute(name, text);
 }
 
-/**
- * The element with this id, which the page must have.
- * @param {string} id
- * @returns {HTMLElement}
- */
+/** @param {string} id which the page must have */
 export function byId(id) {
   const element = document.getElementById(id);
   if (!element) throw new Error(`the page has no #${id}`);
   return element;
 }
 
-/**
- * The first descendant matching `selector`, which the element must have.
- * @param {Element} root
- * @param {string} selector
- * @returns {HTMLElement}
- */
+/** @param {Element} root @param {string} selector which must match a descendant */
 export function part(root, selector) {
   const element = root.querySelector(selector);
   if (!(element instanceof HTMLElement)) throw new Error(`missing ${selector}`);
@@ -75,8 +58,7 @@ export function part(root, selector) {
 }
 
 /**
- * Keyed update of a list (by `data-key`): rows are updated in place and moved only when out of
- * order, so expanded panels, focus and scroll positions survive a refresh.
+ * Updates rows in place (by `data-key`) so that open panels, focus and scroll survive a refresh.
  * @template T
  * @param {HTMLElement} parent
  * @param {readonly T[]} items
@@ -111,9 +93,8 @@ export function reconcile(parent, items, keyOf, create, update) {
 }
 
 /**
- * Replaces an element's children with `build()` only when `value` differs from last time.
  * @param {HTMLElement} element
- * @param {unknown} value what the children show
+ * @param {unknown} value what `build()` shows: it only runs when this changed
  * @param {() => Node[]} build
  */
 export function rebuildIfChanged(element, value, build) {
@@ -124,8 +105,7 @@ export function rebuildIfChanged(element, value, build) {
 }
 
 /**
- * A list's placeholder, shown while it is empty, and its count, shown while it is not.
- * @param {string} name the list's `${name}-empty` and `${name}-count` ids
+ * @param {string} name of the list's `${name}-empty` placeholder and `${name}-count`
  * @param {number} count
  * @param {string} emptyText
  * @param {string} [countText]
@@ -138,7 +118,7 @@ export function showCount(name, count, emptyText, countText) {
 }
 
 /**
- * A <time> that says "12 s ago (14:02:11)", kept right by tickTimes; `relativeOnly` drops the clock.
+ * "12 s ago (14:02:11)", kept right by tickTimes; `relativeOnly` drops the clock.
  * @param {string | null} [iso]
  */
 export function timeAgo(iso, relativeOnly = false) {
@@ -147,20 +127,13 @@ export function timeAgo(iso, relativeOnly = false) {
   return element;
 }
 
-/**
- * @param {Element} element
- * @param {number} at
- * @param {number} now
- */
+/** @param {Element} element @param {number} at @param {number} now */
 function timeText(element, at, now) {
   const text = relativeTime(at, now);
   return element.hasAttribute('data-rel') ? text : `${text} (${clock(at, now)})`;
 }
 
-/**
- * @param {Element} element
- * @param {string} iso
- */
+/** @param {Element} element @param {string} iso */
 export function updateTimeAgo(element, iso) {
   if (element.getAttribute('datetime') === iso) return;
   const at = Date.parse(iso);
@@ -170,15 +143,14 @@ export function updateTimeAgo(element, iso) {
   setText(element, Number.isNaN(at) ? iso : timeText(element, at, Date.now()));
 }
 
-/** Moves every relative time on the page on; cheap enough to run each second. */
+/** Cheap enough to run each second. */
 export function tickTimes(now = Date.now()) {
   for (const element of document.querySelectorAll('time[data-at]'))
     setText(element, timeText(element, Number(element.getAttribute('data-at')), now));
 }
 
 /**
- * Replaces a view's content, keeping which <details> were open and which control had focus (by
- * `data-key`), so a refresh does not undo what the person did.
+ * Keeps (by `data-key`) which <details> were open and what had focus: a refresh undoes nothing.
  * @param {HTMLElement} root
  * @param {Node[]} nodes
  */

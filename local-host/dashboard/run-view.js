@@ -15,17 +15,11 @@ import {
   triggerText,
 } from './status.js';
 
-/** @typedef {import('./api.js').Outcome<{ run_id: string }>} Outcome */
-
 let shown = '';
 /** The last Cancel or Rerun on this page, and for which run. */
-let outcome = /** @type {{ id: string, outcome: Outcome } | null} */ (null);
+let outcome = /** @type {{ id: string, outcome: Ui.Outcome<{ run_id: string }> } | null} */ (null);
 
-/**
- * @param {string} label
- * @param {string} text
- * @param {string} className
- */
+/** @param {string} label @param {string} text @param {string} className */
 const block = (label, text, className) =>
   h(
     'div',
@@ -35,8 +29,7 @@ const block = (label, text, className) =>
   );
 
 /**
- * A step: status, type, service, duration, attempts; its error or skip reason; every attempt
- * when there were several; its data, folded.
+ * A step, its error or skip reason, every attempt when there were several, its data folded.
  * @param {Api.HistoryStepDetail} step
  * @param {number} index
  */
@@ -86,10 +79,7 @@ function stepItem(step, index) {
   );
 }
 
-/**
- * A failure entry's name (`test`, else `name`, else `id`, as §14 reads them) and error text.
- * @param {unknown} entry
- */
+/** Its name is `test`, else `name`, else `id`, as §14 reads them. @param {unknown} entry */
 function failure(entry) {
   const f = /** @type {Record<string, unknown>} */ (
     entry && typeof entry === 'object' ? entry : {}
@@ -126,16 +116,10 @@ function failureList(run) {
   );
 }
 
-/**
- * @param {string} term
- * @param {...(Node | string | null)} value
- */
+/** @param {string} term @param {...(Node | string | null)} value */
 const fact = (term, ...value) => h('div', {}, h('dt', {}, term), h('dd', {}, ...value));
 
-/**
- * @param {Api.HistoryRecordDetail} run
- * @param {() => void} changed
- */
+/** @param {Api.HistoryRecordDetail} run @param {() => void} changed */
 function actions(run, changed) {
   const { run_id: id } = run;
   /** @param {string} label @param {string} path @param {unknown} body @param {string} key */
@@ -171,15 +155,15 @@ function actions(run, changed) {
 }
 
 /**
- * Renders the run; a refresh that changes nothing leaves the page alone.
+ * A refresh that changes nothing leaves the page alone.
  * @param {HTMLElement} root
  * @param {string} id
- * @param {Promise<{ workflows: ReadonlyMap<string, Api.Workflow> }>} page once the workflows are known
+ * @param {Promise<Ui.PageState>} page
  * @param {() => void} changed asks the page to refresh
  */
 export async function showRun(root, id, page, changed) {
-  /** @type {[Api.HistoryRecordDetail, { workflows: ReadonlyMap<string, Api.Workflow> }]} */
-  const [run, { workflows }] = await Promise.all([
+  /** @type {[Api.HistoryRecordDetail, Ui.PageState]} */
+  const [run, { workflowsByKey }] = await Promise.all([
     getJson(`api/runs/${encodeURIComponent(id)}`),
     page,
   ]);
@@ -187,7 +171,7 @@ export async function showRun(root, id, page, changed) {
   if (signature === shown && root.dataset.shows === id) return;
   shown = signature;
   root.dataset.shows = id;
-  const workflow = workflows.get(run.workflow_name);
+  const workflow = workflowsByKey.get(run.workflow_name);
   const name = workflow?.name ?? run.workflow_name;
   const status = runStatus(run);
   const pending = ended(run) ? [] : (workflow?.steps.slice(run.steps.length) ?? []);

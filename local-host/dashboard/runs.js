@@ -1,5 +1,4 @@
-// The recent runs: status, workflow, test counts, start, duration, trigger, and a chip per step;
-// each leads to the run's view.
+// The recent runs: status, workflow, tests, start, duration, trigger, and a chip per step.
 
 import {
   byId,
@@ -64,10 +63,10 @@ function create() {
 }
 
 /**
- * A step's chip, leading to the run's view; no status: not run yet.
+ * A step's chip, leading to the run's view.
  * @param {string} type
  * @param {string} service
- * @param {import('./status.js').Status | null} status
+ * @param {Ui.Status | null} status null: not run yet
  * @param {string} href
  */
 const chip = (type, service, status, href) =>
@@ -83,10 +82,7 @@ const chip = (type, service, status, href) =>
     ),
   );
 
-/**
- * @param {HTMLElement} row
- * @param {Api.HistoryRecord} run
- */
+/** @param {HTMLElement} row @param {Api.HistoryRecord} run */
 function update(row, run) {
   const status = runStatus(run);
   setAttr(row, 'data-status', status.label);

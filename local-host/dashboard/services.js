@@ -2,9 +2,9 @@
 
 import { byId, h, part, reconcile, setAttr, setText, showCount } from './dom.js';
 import { formatDuration, plural } from './format.js';
-import { pill, SERVICE_STATUS, updatePill } from './status.js';
+import { makeStatus, pill, SERVICE_STATUS, updatePill } from './status.js';
 
-/** Only http(s) URLs become links, whatever the config allowed. */
+/** Only http(s) URLs become links, whatever the config allows. */
 const SAFE_URL = /^https?:\/\//i;
 
 /** @param {Api.Service} _service */
@@ -25,16 +25,9 @@ function create(_service) {
   );
 }
 
-/**
- * @param {HTMLElement} row
- * @param {Api.Service} service
- */
+/** @param {HTMLElement} row @param {Api.Service} service */
 function update(row, service) {
-  const status = SERVICE_STATUS[service.status] ?? {
-    tone: 'warn',
-    symbol: '?',
-    label: service.status,
-  };
+  const status = SERVICE_STATUS[service.status] ?? makeStatus('warn', '?', service.status);
   setAttr(row, 'data-status', service.status);
   setText(part(row, '.service-name'), service.name);
   setText(part(row, '.service-key'), service.key);

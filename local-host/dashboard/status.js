@@ -4,39 +4,40 @@ import { h, setAttr, setText } from './dom.js';
 import { formatDuration } from './format.js';
 
 /**
- * @typedef {'ok' | 'fail' | 'skip' | 'warn' | 'info' | 'muted'} Tone
- * @typedef {{ tone: Tone, symbol: string, label: string }} Status
+ * @param {Ui.Tone} tone
+ * @param {string} symbol
+ * @param {string} label
+ * @returns {Ui.Status}
  */
+export const makeStatus = (tone, symbol, label) => ({ tone, symbol, label });
 
-/** @type {Status} */
-const PASSED = { tone: 'ok', symbol: '✓', label: 'passed' };
-/** @type {Status} */
-const FAILED = { tone: 'fail', symbol: '✗', label: 'failed' };
+const PASSED = makeStatus('ok', '✓', 'passed');
+const FAILED = makeStatus('fail', '✗', 'failed');
 
 /** @param {boolean | null} success */
 export const passedOrFailed = (success) => (success ? PASSED : FAILED);
 
-/** @type {Record<string, Status>} */
+/** @type {Record<string, Ui.Status>} */
 export const SERVICE_STATUS = {
-  healthy: { tone: 'ok', symbol: '✓', label: 'healthy' },
-  unhealthy: { tone: 'fail', symbol: '✗', label: 'unhealthy' },
-  unreachable: { tone: 'fail', symbol: '⊘', label: 'unreachable' },
-  timeout: { tone: 'warn', symbol: '◷', label: 'timeout' },
+  healthy: makeStatus('ok', '✓', 'healthy'),
+  unhealthy: makeStatus('fail', '✗', 'unhealthy'),
+  unreachable: makeStatus('fail', '⊘', 'unreachable'),
+  timeout: makeStatus('warn', '◷', 'timeout'),
 };
 
-/** @type {Record<string, Status>} */
+/** @type {Record<string, Ui.Status>} */
 const RUN_STATUS = {
-  queued: { tone: 'muted', symbol: '◷', label: 'queued' },
-  running: { tone: 'info', symbol: '●', label: 'running' },
-  cancelled: { tone: 'skip', symbol: '⊘', label: 'cancelled' },
-  interrupted: { tone: 'warn', symbol: '⚠', label: 'interrupted' },
+  queued: makeStatus('muted', '◷', 'queued'),
+  running: makeStatus('info', '●', 'running'),
+  cancelled: makeStatus('skip', '⊘', 'cancelled'),
+  interrupted: makeStatus('warn', '⚠', 'interrupted'),
 };
 
-/** @type {Record<string, Status>} */
+/** @type {Record<string, Ui.Status>} */
 export const DELIVERY_STATUS = {
-  delivered: { tone: 'ok', symbol: '✓', label: 'delivered' },
+  delivered: makeStatus('ok', '✓', 'delivered'),
   failed: FAILED,
-  pending: { tone: 'info', symbol: '●', label: 'pending' },
+  pending: makeStatus('info', '●', 'pending'),
 };
 
 /** @param {{ status: string }} run */
@@ -45,43 +46,31 @@ export const ended = (run) => run.status !== 'queued' && run.status !== 'running
 /** @param {{ status: string, duration_ms: number | null }} run */
 export const runDuration = (run) => (ended(run) ? formatDuration(run.duration_ms) : 'in progress');
 
-/**
- * "10/12 passed", told by colour and by word; '' when no test step answered.
- * @param {Api.TestCounts | null} tests
- */
+/** "10/12 passed"; '' when no test step answered. @param {Api.TestCounts | null} tests */
 export const testsText = (tests) => (tests ? `${tests.passed}/${tests.total} passed` : '');
 
 /** @param {{ failed: number } | null} tests */
 export const testsClass = (tests) => `tests tone-${tests && tests.failed > 0 ? 'fail' : 'ok'}`;
 
-/** A run's test-count badge, or '' when no test step answered. @param {Api.TestCounts | null} tests */
+/** @param {Api.TestCounts | null} tests */
 export const testsBadge = (tests) =>
   tests ? h('span', { class: testsClass(tests) }, testsText(tests)) : '';
 
-/**
- * "schedule", "api by ci-bot".
- * @param {{ trigger: string, triggered_by: string | null }} run
- */
+/** "schedule", "api by ci-bot". @param {{ trigger: string, triggered_by: string | null }} run */
 export const triggerText = (run) =>
   run.triggered_by ? `${run.trigger} by ${run.triggered_by}` : run.trigger;
 
-/**
- * @param {{ status: string, success: boolean | null }} run
- * @returns {Status}
- */
+/** @param {{ status: string, success: boolean | null }} run */
 export const runStatus = (run) => RUN_STATUS[run.status] ?? passedOrFailed(run.success);
 
-/**
- * @param {{ success: boolean, skipped: boolean, reused?: boolean }} step
- * @returns {Status}
- */
+/** @param {{ success: boolean, skipped: boolean, reused?: boolean }} step */
 export function stepStatus(step) {
-  if (step.reused) return { tone: 'ok', symbol: '↺', label: 'reused' };
-  if (step.skipped) return { tone: 'skip', symbol: '⊘', label: 'skipped' };
+  if (step.reused) return makeStatus('ok', '↺', 'reused');
+  if (step.skipped) return makeStatus('skip', '⊘', 'skipped');
   return passedOrFailed(step.success);
 }
 
-/** @param {Status} [status] */
+/** @param {Ui.Status} [status] */
 export function pill(status) {
   const element = h(
     'span',
@@ -93,10 +82,7 @@ export function pill(status) {
   return element;
 }
 
-/**
- * @param {Element} element
- * @param {Status} status
- */
+/** @param {Element} element @param {Ui.Status} status */
 export function updatePill(element, { tone, symbol, label }) {
   setAttr(element, 'class', `pill tone-${tone}`);
   const [symbolEl, labelEl] = element.children;

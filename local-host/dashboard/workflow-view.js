@@ -1,5 +1,5 @@
-// The workflow view, /#/workflows/<key>?days=&status=&offset=: its trends as inline SVG charts,
-// its tests (flaky first), its next scheduled run, and its history, paged and filtered.
+// The workflow view, #/workflows/<key>?days=&status=&offset=: trend charts (inline SVG), tests
+// (flaky first), the next scheduled run, and the history, paged and filtered.
 
 import { getJson } from './api.js';
 import { h, rebuild, timeAgo } from './dom.js';
@@ -8,20 +8,10 @@ import { runLink, workflowHref } from './runs.js';
 import { pill, runDuration, runStatus, testsBadge, triggerText } from './status.js';
 import { nextRun, nextRunLine, runButton, updateRunButton } from './workflows.js';
 
-/**
- * @typedef {{ key: string, days: number, status: string, offset: number, limit: number }} Query
- * @typedef {{ workflows: ReadonlyMap<string, Api.Workflow>, schedules: readonly Api.Schedule[],
- *   running: ReadonlySet<string>, messages: ReadonlyMap<string, { tone: string, text: string }> }} Page
- */
-
 const STATUSES = ['queued', 'running', 'completed', 'cancelled', 'interrupted'];
 const PERIODS = [7, 30, 90, 365];
 
-/**
- * The view's address with some of its query changed.
- * @param {Query} query
- * @param {Partial<Query>} [change]
- */
+/** The view's address. @param {Ui.Query} query @param {Partial<Ui.Query>} [change] */
 function workflowLink(query, change = {}) {
   const { key, ...rest } = { ...query, ...change };
   const defaults = { days: 30, status: '', offset: 0, limit: 20 };
@@ -33,10 +23,10 @@ function workflowLink(query, change = {}) {
 }
 
 /**
- * Reads the query part of the address, keeping only values the API takes.
+ * Keeps only values the API takes.
  * @param {string} key
  * @param {URLSearchParams} params
- * @returns {Query}
+ * @returns {Ui.Query}
  */
 export function readQuery(key, params) {
   /** @param {string} name @param {number} min @param {number} max @param {number} fallback */
@@ -56,11 +46,7 @@ export function readQuery(key, params) {
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
-/**
- * @param {string} tag
- * @param {Record<string, string | number>} attrs
- * @param {...Node} children
- */
+/** @param {string} tag @param {Record<string, string | number>} attrs @param {...Node} children */
 function svg(tag, attrs, ...children) {
   const element = document.createElementNS(SVG_NS, tag);
   for (const [name, value] of Object.entries(attrs)) element.setAttribute(name, String(value));
@@ -77,7 +63,7 @@ const dayName = (date) =>
   });
 
 /**
- * A bar per day, its parts ([height 0..1, class]) stacked from the bottom, a tooltip each.
+ * A bar per day, a tooltip each, its parts ([height 0..1, class]) stacked from the bottom.
  * @param {string} caption
  * @param {string} label what it shows, for screen readers
  * @param {Api.DayStats[]} days
@@ -222,11 +208,10 @@ function historyRow(run) {
 }
 
 /**
- * A <select> whose choice moves the view to `linkTo(value)`.
  * @param {string} id
  * @param {[string, string][]} options each value and its label
  * @param {string} selected
- * @param {(value: string) => string} linkTo
+ * @param {(value: string) => string} linkTo where a choice moves the view
  */
 function choice(id, options, selected, linkTo) {
   const select = h(
@@ -241,7 +226,7 @@ function choice(id, options, selected, linkTo) {
 }
 
 /**
- * @param {Query} query
+ * @param {Ui.Query} query
  * @param {Api.HistoryRecord[]} runs one more than a page, to know whether there is another
  */
 function history(query, runs) {
@@ -286,22 +271,22 @@ function history(query, runs) {
 let shown = '';
 
 /**
- * Renders the workflow's view; a refresh that changes nothing leaves the page alone.
+ * A refresh that changes nothing leaves the page alone.
  * @param {HTMLElement} root
- * @param {Query} query
- * @param {Promise<Page>} known the page's state, once the workflows and schedules are in
+ * @param {Ui.Query} query
+ * @param {Promise<Ui.PageState>} known the page's state, once the workflows and schedules are in
  */
 export async function showWorkflow(root, query, known) {
   const base = `api/workflows/${encodeURIComponent(query.key)}`;
   const status = query.status ? `&status=${query.status}` : '';
-  /** @type {[Api.WorkflowStats, Api.TestInsight[], Api.HistoryRecord[], Page]} */
+  /** @type {[Api.WorkflowStats, Api.TestInsight[], Api.HistoryRecord[], Ui.PageState]} */
   const [stats, tests, runs, page] = await Promise.all([
     getJson(`${base}/stats?days=${query.days}`),
     getJson(`${base}/tests?limit=100`),
     getJson(`${base}/history?limit=${query.limit + 1}&offset=${query.offset}${status}`),
     known,
   ]);
-  const workflow = page.workflows.get(query.key);
+  const workflow = page.workflowsByKey.get(query.key);
   const name = workflow?.name ?? query.key;
   const next = nextRun(page.schedules, query.key);
   const running = page.running.has(query.key);

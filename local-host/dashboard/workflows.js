@@ -17,16 +17,9 @@ import { formatSeconds, plural } from './format.js';
 import { workflowHref } from './runs.js';
 import { pill, runStatus, updatePill } from './status.js';
 
-/**
- * @typedef {{ lastRuns: Map<string, Api.HistoryRecord>, running: Set<string>,
- *   messages: Map<string, { tone: 'ok' | 'fail', text: string }>, schedules: Api.Schedule[] }} WorkflowState
- */
+/** @typedef {Ui.PageState & { lastRuns: Map<string, Api.HistoryRecord> }} WorkflowState */
 
-/**
- * The soonest next tick of a workflow's schedules, or null.
- * @param {readonly Api.Schedule[]} schedules
- * @param {string} key
- */
+/** The soonest of the workflow's. @param {readonly Api.Schedule[]} schedules @param {string} key */
 export function nextRun(schedules, key) {
   let next = /** @type {Api.Schedule | null} */ (null);
   for (const s of schedules)
@@ -39,10 +32,7 @@ export function nextRun(schedules, key) {
   return next;
 }
 
-/**
- * "Next run" and when, or nothing.
- * @param {Api.Schedule | null} next
- */
+/** "Next run" and when, or nothing. @param {Api.Schedule | null} next */
 export function nextRunLine(next) {
   return h(
     'p',
@@ -54,7 +44,7 @@ export function nextRunLine(next) {
   );
 }
 
-/** The Run button (a click on any is handled in app.js); see updateRunButton. @param {string} key */
+/** Its clicks are handled in app.js. @param {string} key */
 export const runButton = (key) =>
   h(
     'button',
@@ -63,11 +53,7 @@ export const runButton = (key) =>
     h('span', { class: 'run-label' }),
   );
 
-/**
- * @param {HTMLElement} button
- * @param {string} name the workflow's
- * @param {boolean} running
- */
+/** @param {HTMLElement} button @param {string} name the workflow's @param {boolean} running */
 export function updateRunButton(button, name, running) {
   // aria-disabled rather than disabled: the button keeps keyboard focus while the run goes on.
   setAttr(button, 'aria-disabled', running && 'true');
@@ -78,17 +64,10 @@ export function updateRunButton(button, name, running) {
   button.classList.toggle('is-running', running);
 }
 
-/**
- * @param {string} text
- * @param {string} kind
- * @param {string} [title]
- */
+/** @param {string} text @param {string} kind @param {string} [title] */
 const badge = (text, kind, title) => h('span', { class: `badge badge-${kind}`, title }, text);
 
-/**
- * @param {Api.WorkflowStep} step
- * @param {number} index
- */
+/** @param {Api.WorkflowStep} step @param {number} index */
 function stepItem(step, index) {
   const { condition, parallel, retries, timeout } = step;
   return h(
@@ -175,10 +154,7 @@ function updater(state) {
   };
 }
 
-/**
- * @param {readonly Api.Workflow[]} workflows
- * @param {WorkflowState} state
- */
+/** @param {readonly Api.Workflow[]} workflows @param {WorkflowState} state */
 export function renderWorkflows(workflows, state) {
   reconcile(byId('workflow-list'), workflows, (w) => w.key, create, updater(state));
   showCount(
