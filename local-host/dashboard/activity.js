@@ -66,7 +66,7 @@ const str = (value) => (typeof value === 'string' ? value : '');
 
 /**
  * @param {Api.StoredEvent} event
- * @returns {{ status: Ui.Status, text: string }} how it went, and what it says in a line
+ * @returns {{ status: Ui.Status, text: string }}
  */
 function describeEvent({ event_type, data }) {
   const step = `${str(data.step_type)} on ${str(data.service)}`;
@@ -153,32 +153,28 @@ export function renderEvents(events) {
   );
 }
 
-function createHook() {
-  return h(
+/** @param {Api.Webhook} hook */
+const hookRow = (hook) =>
+  h(
     'li',
     { class: 'hook' },
-    h('code', { class: 'hook-url' }),
-    h('span', { class: 'badges' }),
-  );
-}
-
-/** @param {HTMLElement} row @param {Api.Webhook} hook */
-function updateHook(row, hook) {
-  setText(part(row, '.hook-url'), hook.url);
-  rebuildIfChanged(part(row, '.badges'), [hook.events, hook.signed], () => [
-    ...hook.events.map((e) => h('span', { class: 'badge' }, e === '*' ? 'all events' : e)),
+    h('code', { class: 'hook-url' }, hook.url),
     h(
       'span',
-      { class: `badge ${hook.signed ? 'badge-signed' : 'badge-unsigned'}` },
-      hook.signed ? 'signed' : 'unsigned',
+      { class: 'badges' },
+      ...hook.events.map((e) => h('span', { class: 'badge' }, e === '*' ? 'all events' : e)),
+      h(
+        'span',
+        { class: `badge ${hook.signed ? 'badge-signed' : 'badge-unsigned'}` },
+        hook.signed ? 'signed' : 'unsigned',
+      ),
     ),
-  ]);
-}
+  );
 
-/** @param {readonly Api.Webhook[]} hooks */
+/** @param {readonly Api.Webhook[]} hooks configuration, with nothing to focus: rebuilt on change */
 export function renderWebhooks(hooks) {
   const list = byId('hook-list');
-  reconcile(list, hooks, (hook) => `${hooks.indexOf(hook)} ${hook.url}`, createHook, updateHook);
+  rebuildIfChanged(list, hooks, () => hooks.map(hookRow));
   list.hidden = hooks.length === 0;
   setText(
     byId('webhooks-count'),

@@ -42,7 +42,7 @@ export function storeApiKey(key) {
   }
 }
 
-/** @returns {Record<string, string>} the key's header, when the tab holds one */
+/** @returns {Record<string, string>} */
 export function keyHeader() {
   const key = storedApiKey();
   return key ? { 'X-API-Key': key } : {};
@@ -94,7 +94,7 @@ let readsDeclined = false;
 /**
  * Null when the person cancels; concurrent asks share one dialog.
  * @param {string | null} problem shown above the field (a rejected key, say)
- * @param {string} action the submit button's label
+ * @param {string} action
  * @returns {Promise<string | null>}
  */
 function askForKey(problem, action) {
@@ -205,7 +205,7 @@ export function errorText(error) {
  * @param {HTMLElement} button its text names the action, in the key dialog and the outcome
  * @param {string} path
  * @param {unknown} body
- * @param {(result: T) => string} done what to say when it worked
+ * @param {(result: T) => string} done
  * @returns {Promise<Ui.Outcome<T>>}
  */
 export async function act(button, path, body, done) {
@@ -225,7 +225,7 @@ export async function act(button, path, body, done) {
 }
 
 /**
- * @param {HTMLElement} element a role=status line, hidden for no outcome
+ * @param {HTMLElement} element
  * @param {Ui.Message | null | undefined} outcome
  */
 export function showOutcome(element, outcome) {

@@ -1,5 +1,4 @@
-// The dashboard: the overview or a view (#/runs/<id>, #/workflows/<key>), refreshed by the event
-// stream and by polling (slowly while the stream is live); runs workflows.
+// The page: the overview or a run or workflow view, refreshed by the event stream and by polling.
 
 import { initActivity, renderDeliveries, renderEvents, renderWebhooks } from './activity.js';
 import {
@@ -165,7 +164,7 @@ function markOffline(error) {
 /**
  * A failure shows in `${part}-error` only, an unreachable API in the banner.
  * @template T
- * @param {string} section the <section>'s id
+ * @param {string} section
  * @param {string} path
  * @param {(value: T) => void} render
  * @param {{ part?: string, timeoutMs?: number }} [options]
@@ -202,7 +201,7 @@ async function refreshWebhooks() {
   );
 }
 
-/** @param {Promise<unknown>} config the workflows (their names), which the views wait for */
+/** @param {Promise<unknown>} config the workflows, whose names the views show */
 async function refreshView(config) {
   const view = byId('view');
   const page = config.then(() => state);

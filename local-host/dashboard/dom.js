@@ -95,7 +95,7 @@ export function reconcile(parent, items, keyOf, create, update) {
 /**
  * @param {HTMLElement} element
  * @param {unknown} value what `build()` shows: it only runs when this changed
- * @param {() => Node[]} build
+ * @param {() => (Node | string)[]} build
  */
 export function rebuildIfChanged(element, value, build) {
   const signature = JSON.stringify(value);

@@ -1,6 +1,4 @@
-// Live updates over GET /api/events/stream (SSE), read with fetch(): EventSource cannot send
-// X-API-Key, nor tell a 501 (Lambda: no streams) from a drop. Reconnecting with ?after=<last id>
-// (EventSource's Last-Event-ID) misses no event still in the log.
+// The event stream (SSE) through fetch(): EventSource sends no X-API-Key, nor tells 501 from a drop.
 
 import { keyHeader } from './api.js';
 

@@ -1,5 +1,4 @@
-// The run view, /#/runs/<id>: every step with its attempts and errors, the test counts and the
-// failures, what started the run, and Cancel / Rerun.
+// The run view, #/runs/<id>: steps with attempts and errors, tests, failures, Cancel and Rerun.
 
 import { act, getJson, showOutcome } from './api.js';
 import { h, rebuild, timeAgo } from './dom.js';

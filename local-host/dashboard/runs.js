@@ -63,7 +63,6 @@ function create() {
 }
 
 /**
- * A step's chip, leading to the run's view.
  * @param {string} type
  * @param {string} service
  * @param {Ui.Status | null} status null: not run yet

@@ -1,5 +1,4 @@
-// The workflow view, #/workflows/<key>?days=&status=&offset=: trend charts (inline SVG), tests
-// (flaky first), the next scheduled run, and the history, paged and filtered.
+// The workflow view, #/workflows/<key>?days=&status=&offset=: trends, tests, schedule, history.
 
 import { getJson } from './api.js';
 import { h, rebuild, timeAgo } from './dom.js';
@@ -274,7 +273,7 @@ let shown = '';
  * A refresh that changes nothing leaves the page alone.
  * @param {HTMLElement} root
  * @param {Ui.Query} query
- * @param {Promise<Ui.PageState>} known the page's state, once the workflows and schedules are in
+ * @param {Promise<Ui.PageState>} known
  */
 export async function showWorkflow(root, query, known) {
   const base = `api/workflows/${encodeURIComponent(query.key)}`;

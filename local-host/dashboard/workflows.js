@@ -32,17 +32,16 @@ export function nextRun(schedules, key) {
   return next;
 }
 
-/** "Next run" and when, or nothing. @param {Api.Schedule | null} next */
-export function nextRunLine(next) {
-  return h(
-    'p',
-    { class: 'workflow-next', hidden: !next },
-    'Next run ',
-    timeAgo(next?.next_run_at),
-    ' ',
-    next ? h('code', { title: `in ${next.timezone}` }, next.cron) : null,
-  );
-}
+/** "Next run" and when. @param {Api.Schedule} next */
+const nextRunParts = (next) => [
+  'Next run ',
+  timeAgo(next.next_run_at),
+  ' ',
+  h('code', { title: `in ${next.timezone}` }, next.cron),
+];
+
+/** @param {Api.Schedule} next */
+export const nextRunLine = (next) => h('p', { class: 'workflow-next' }, ...nextRunParts(next));
 
 /** Its clicks are handled in app.js. @param {string} key */
 export const runButton = (key) =>
@@ -116,7 +115,7 @@ function create(workflow) {
       pill(),
       timeAgo(),
     ),
-    nextRunLine(null),
+    h('p', { class: 'workflow-next' }),
     h('ol', { class: 'wf-steps', 'aria-label': `Steps of ${workflow.name}` }),
     h('p', { class: 'workflow-message', role: 'status' }),
   );
@@ -142,11 +141,8 @@ function updater(state) {
 
     const next = nextRun(state.schedules, workflow.key);
     const nextLine = part(card, '.workflow-next');
-    const signature = JSON.stringify(next);
-    if (nextLine.dataset.signature !== signature) {
-      nextLine.replaceWith(nextRunLine(next));
-      part(card, '.workflow-next').dataset.signature = signature;
-    }
+    nextLine.hidden = !next;
+    rebuildIfChanged(nextLine, next, () => (next ? nextRunParts(next) : []));
 
     // Steps are configuration: rebuilt only when they differ.
     rebuildIfChanged(part(card, '.wf-steps'), workflow.steps, () => workflow.steps.map(stepItem));
