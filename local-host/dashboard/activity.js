@@ -105,45 +105,38 @@ function describeEvent({ event_type, data }) {
   }
 }
 
-function createEvent() {
+/** An event never changes: its row is built once. @param {Api.StoredEvent} event */
+function eventRow(event) {
+  const { status, text } = describeEvent(event);
   return h(
     'li',
     { class: 'event' },
-    h('span', { class: 'event-symbol', 'aria-hidden': 'true' }),
+    h('span', { class: `event-symbol tone-${status.tone}`, 'aria-hidden': 'true' }, status.symbol),
     h(
       'div',
       { class: 'event-body' },
-      h('p', { class: 'event-text' }),
+      h('p', { class: 'event-text' }, text),
       h(
         'p',
         { class: 'event-line dot-list' },
-        h('code', { class: 'event-type' }),
-        h('span', { class: 'event-workflow' }),
-        h('a', { class: 'event-run' }),
-        timeAgo(),
+        h('code', { class: 'event-type' }, event.event_type),
+        h('span', { class: 'event-workflow' }, event.workflow_name),
+        h('a', { class: 'event-run', href: runLink(event.run_id) }, shortId(event.run_id)),
+        timeAgo(event.timestamp),
       ),
     ),
   );
 }
 
-/** @param {HTMLElement} row @param {Api.StoredEvent} event */
-function updateEvent(row, event) {
-  const { status, text } = describeEvent(event);
-  const symbol = part(row, '.event-symbol');
-  setText(symbol, status.symbol);
-  setAttr(symbol, 'class', `event-symbol tone-${status.tone}`);
-  setText(part(row, '.event-type'), event.event_type);
-  setText(part(row, '.event-workflow'), event.workflow_name);
-  const run = part(row, '.event-run');
-  setText(run, shortId(event.run_id));
-  setAttr(run, 'href', runLink(event.run_id));
-  setText(part(row, '.event-text'), text);
-  updateTimeAgo(part(row, '.event-line > time'), event.timestamp);
-}
-
 /** @param {readonly Api.StoredEvent[]} events */
 export function renderEvents(events) {
-  reconcile(byId('event-list'), events, (e) => String(e.id), createEvent, updateEvent);
+  reconcile(
+    byId('event-list'),
+    events,
+    (e) => String(e.id),
+    eventRow,
+    () => {},
+  );
   updateMoreButton('event-list', events.length);
   showCount(
     'events',

@@ -83,12 +83,10 @@ async function request(path, { timeoutMs = 10_000, ...init } = {}) {
   );
 }
 
-// The key dialog
-
 const keyDialog = /** @type {HTMLDialogElement} */ (byId('key-dialog'));
 const keyInput = /** @type {HTMLInputElement} */ (byId('key-input'));
 let keyPrompt = /** @type {Promise<string | null> | null} */ (null);
-/** The person dismissed the dialog a read asked for: reads stop asking until "Enter API key". */
+/** Dismissed when a read asked: reads stop asking until "Enter API key". */
 let readsDeclined = false;
 
 /**

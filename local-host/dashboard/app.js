@@ -29,7 +29,6 @@ const REFRESH_MS = (() => {
 /** Faster while a run goes on, so its steps appear as they finish. */
 const BUSY_MS = Math.min(REFRESH_MS, 1500);
 const OFFLINE_MS = Math.min(REFRESH_MS, 2000);
-/** A hidden tab polls rarely; it catches up when shown again. */
 const HIDDEN_MS = 30_000;
 /** While live, the events drive the refreshes; this catches what sends none (health). */
 const LIVE_MS = 30_000;
@@ -47,8 +46,6 @@ const state = {
   messages: new Map(),
   servicesInFlight: false,
 };
-
-// Routes
 
 /** @returns {Ui.Route} */
 function currentRoute() {
@@ -82,15 +79,7 @@ function applyRoute() {
   }
 }
 
-// Rendering glue
-
-function drawWorkflows() {
-  /** @type {Map<string, Api.HistoryRecord>} */
-  const lastRuns = new Map();
-  for (const run of state.history)
-    if (!lastRuns.has(run.workflow_name)) lastRuns.set(run.workflow_name, run);
-  renderWorkflows(state.workflows, { ...state, lastRuns });
-}
+const drawWorkflows = () => renderWorkflows(state);
 
 /** @param {string} section @param {unknown} error null hides the section's error line */
 function showSectionError(section, error) {
@@ -111,12 +100,18 @@ function markRendered() {
     performance.mark('aegis:rendered');
 }
 
-// Connection state
-
 const connectionText = byId('connection-text');
 const updatedAt = timeAgo(null, true);
 let lastSuccess = /** @type {string | null} */ (null);
 const OFFLINE_TITLE = 'API unreachable · ';
+
+/** @param {boolean} online */
+function setOnline(online) {
+  state.online = online;
+  document.body.classList.toggle('is-online', online);
+  document.body.classList.toggle('is-offline', !online);
+  byId('offline-banner').hidden = online;
+}
 
 function drawConnection() {
   if (state.online === false) return;
@@ -127,11 +122,8 @@ function drawConnection() {
 /** @param {Api.Health} health */
 function markOnline(health) {
   const wasOffline = state.online === false;
-  state.online = true;
+  setOnline(true);
   lastSuccess = new Date().toISOString();
-  document.body.classList.remove('is-offline');
-  document.body.classList.add('is-online');
-  byId('offline-banner').hidden = true;
   setText(byId('version'), `v${health.version}`);
   drawConnection();
   setText(
@@ -144,9 +136,7 @@ function markOnline(health) {
 
 /** @param {unknown} error */
 function markOffline(error) {
-  state.online = false;
-  document.body.classList.remove('is-online');
-  document.body.classList.add('is-offline');
+  setOnline(false);
   const why =
     error instanceof ApiError && error.status !== 0 ? `it answered ${error.message}` : 'no answer';
   byId('offline-detail').replaceChildren(
@@ -154,12 +144,9 @@ function markOffline(error) {
     lastSuccess ? h('span', {}, 'Showing data from ', timeAgo(lastSuccess, true), '; ') : '',
     `retrying every ${OFFLINE_MS / 1000} s.`,
   );
-  byId('offline-banner').hidden = false;
   connectionText.replaceChildren('Offline');
   if (!document.title.startsWith(OFFLINE_TITLE)) document.title = OFFLINE_TITLE + document.title;
 }
-
-// Refreshing
 
 /**
  * A failure shows in `${part}-error` only, an unreachable API in the banner.
@@ -291,7 +278,7 @@ function nextDelay() {
   return busy ? BUSY_MS : REFRESH_MS;
 }
 
-/** One refresh at a time; asking during one queues one more. A full one sets the next timer. */
+/** One at a time: asking during one queues one more. A full one sets the next timer. */
 async function tick(full = true) {
   if (ticking) {
     queued = (queued ?? false) || full;
@@ -317,15 +304,13 @@ async function tick(full = true) {
 
 let soonTimer = 0;
 let laterTimer = 0;
-/** An event came: refresh now, and once more when the burst is over (deliveries). */
+/** Now, and once more when the burst of events is over (deliveries). */
 function soon() {
   clearTimeout(soonTimer);
   clearTimeout(laterTimer);
   soonTimer = window.setTimeout(() => void tick(false), 100);
   laterTimer = window.setTimeout(() => void tick(false), 2000);
 }
-
-// Running a workflow
 
 /** @param {string} key */
 async function run(key) {
@@ -375,8 +360,6 @@ async function run(key) {
   redraw();
   void tick(false);
 }
-
-// Start
 
 document.addEventListener('click', (event) => {
   const button = event.target instanceof Element ? event.target.closest('button.run-button') : null;

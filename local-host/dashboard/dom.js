@@ -2,7 +2,7 @@
 
 import { absoluteTime, clock, relativeTime } from './format.js';
 
-/** @param {unknown} value null, undefined and false mean "leave it out" */
+/** @param {unknown} value */
 const absent = (value) => value === null || value === undefined || value === false;
 
 /**

@@ -1,4 +1,4 @@
-// The recent runs: status, workflow, tests, start, duration, trigger, and a chip per step.
+// The recent runs, each with a chip per step.
 
 import {
   byId,

@@ -40,27 +40,27 @@ export const DELIVERY_STATUS = {
   pending: makeStatus('info', '●', 'pending'),
 };
 
-/** @param {{ status: string }} run */
+/** @param {Api.RunFields} run */
 export const ended = (run) => run.status !== 'queued' && run.status !== 'running';
 
-/** @param {{ status: string, duration_ms: number | null }} run */
+/** @param {Api.RunFields} run */
 export const runDuration = (run) => (ended(run) ? formatDuration(run.duration_ms) : 'in progress');
 
 /** "10/12 passed"; '' when no test step answered. @param {Api.TestCounts | null} tests */
 export const testsText = (tests) => (tests ? `${tests.passed}/${tests.total} passed` : '');
 
-/** @param {{ failed: number } | null} tests */
+/** @param {Api.TestCounts | null} tests */
 export const testsClass = (tests) => `tests tone-${tests && tests.failed > 0 ? 'fail' : 'ok'}`;
 
 /** @param {Api.TestCounts | null} tests */
 export const testsBadge = (tests) =>
   tests ? h('span', { class: testsClass(tests) }, testsText(tests)) : '';
 
-/** "schedule", "api by ci-bot". @param {{ trigger: string, triggered_by: string | null }} run */
+/** "schedule", "api by ci-bot". @param {Api.RunFields} run */
 export const triggerText = (run) =>
   run.triggered_by ? `${run.trigger} by ${run.triggered_by}` : run.trigger;
 
-/** @param {{ status: string, success: boolean | null }} run */
+/** @param {Api.RunFields} run */
 export const runStatus = (run) => RUN_STATUS[run.status] ?? passedOrFailed(run.success);
 
 /** @param {{ success: boolean, skipped: boolean, reused?: boolean }} step */

@@ -150,6 +150,17 @@ function testTable(tests) {
   if (tests.length === 0)
     return h('p', { class: 'muted' }, 'No test results yet: they come from test and verify steps.');
   const head = ['Test', 'Flaky', 'Failure rate', 'Failed', 'Passed', 'Flips', 'Last failed'];
+  /** @param {Api.TestInsight} t */
+  const cells = (t) => [
+    t.flaky ? h('span', { class: 'pill tone-warn' }, '⚑ flaky') : '',
+    percent(t.failure_rate),
+    String(t.failures),
+    String(t.passes),
+    String(t.flips),
+    t.last_failed_run_id
+      ? h('a', { href: runLink(t.last_failed_run_id) }, timeAgo(t.last_failed_at))
+      : '—',
+  ];
   return h(
     'div',
     { class: 'table-wrap' },
@@ -165,18 +176,7 @@ function testTable(tests) {
             'tr',
             { 'data-test': t.test, class: t.flaky ? 'is-flaky' : null },
             h('th', { scope: 'row' }, h('code', {}, t.test)),
-            h('td', {}, t.flaky ? h('span', { class: 'pill tone-warn' }, '⚑ flaky') : ''),
-            h('td', {}, percent(t.failure_rate)),
-            h('td', {}, String(t.failures)),
-            h('td', {}, String(t.passes)),
-            h('td', {}, String(t.flips)),
-            h(
-              'td',
-              {},
-              t.last_failed_run_id
-                ? h('a', { href: runLink(t.last_failed_run_id) }, timeAgo(t.last_failed_at))
-                : '—',
-            ),
+            ...cells(t).map((cell) => h('td', {}, cell)),
           ),
         ),
       ),

@@ -17,8 +17,6 @@ import { formatSeconds, plural } from './format.js';
 import { workflowHref } from './runs.js';
 import { pill, runStatus, updatePill } from './status.js';
 
-/** @typedef {Ui.PageState & { lastRuns: Map<string, Api.HistoryRecord> }} WorkflowState */
-
 /** The soonest of the workflow's. @param {readonly Api.Schedule[]} schedules @param {string} key */
 export function nextRun(schedules, key) {
   let next = /** @type {Api.Schedule | null} */ (null);
@@ -122,7 +120,7 @@ function create(workflow) {
 }
 
 /**
- * @param {WorkflowState} state
+ * @param {Ui.PageState} state
  * @returns {(card: HTMLElement, workflow: Api.Workflow) => void}
  */
 function updater(state) {
@@ -131,7 +129,8 @@ function updater(state) {
     setText(part(card, '.workflow-key'), workflow.key);
     updateRunButton(part(card, '.run-button'), workflow.name, state.running.has(workflow.key));
 
-    const last = state.lastRuns.get(workflow.key);
+    // The history is newest first.
+    const last = state.history.find((run) => run.workflow_name === workflow.key);
     const lastLine = part(card, '.workflow-last');
     lastLine.hidden = !last;
     if (last) {
@@ -150,8 +149,9 @@ function updater(state) {
   };
 }
 
-/** @param {readonly Api.Workflow[]} workflows @param {WorkflowState} state */
-export function renderWorkflows(workflows, state) {
+/** @param {Ui.PageState} state */
+export function renderWorkflows(state) {
+  const { workflows } = state;
   reconcile(byId('workflow-list'), workflows, (w) => w.key, create, updater(state));
   showCount(
     'workflows',
