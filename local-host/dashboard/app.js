@@ -253,7 +253,7 @@ async function refreshAll(full) {
         Promise.all([config, refreshSection('runs', 'api/history?limit=10', setHistory)]).then(
           () => {
             drawWorkflows();
-            renderRuns(state.history, state.workflowsByKey);
+            renderRuns(state);
             markRendered();
           },
         ),

@@ -73,12 +73,7 @@ export function reconcile(parent, items, keyOf, create, update) {
     if (child instanceof HTMLElement && child.dataset.key !== undefined)
       existing.set(child.dataset.key, child);
   const wanted = new Set(items.map(keyOf));
-  for (const [key, element] of existing) {
-    if (!wanted.has(key)) {
-      element.remove();
-      existing.delete(key);
-    }
-  }
+  for (const [key, element] of existing) if (!wanted.has(key)) element.remove();
   items.forEach((item, index) => {
     const key = keyOf(item);
     let element = existing.get(key);

@@ -18,6 +18,9 @@ let shown = '';
 /** The last Cancel or Rerun on this page, and for which run. */
 let outcome = /** @type {{ id: string, outcome: Ui.Outcome<{ run_id: string }> } | null} */ (null);
 
+/** @param {string} text */
+const muted = (text) => h('span', { class: 'muted' }, text);
+
 /** @param {string} label @param {string} text @param {string} className */
 const block = (label, text, className) =>
   h(
@@ -42,13 +45,9 @@ function stepItem(step, index) {
       { class: 'detail-head' },
       pill(stepStatus(step)),
       h('strong', {}, step.step_type),
-      h('span', { class: 'muted' }, ' on '),
+      muted(' on '),
       h('code', {}, step.service),
-      h(
-        'span',
-        { class: 'muted' },
-        ` · ${formatDuration(step.duration_ms)} · ${plural(step.attempts, 'attempt')}`,
-      ),
+      muted(` · ${formatDuration(step.duration_ms)} · ${plural(step.attempts, 'attempt')}`),
     ),
     step.error ? block(step.skipped ? 'Reason' : 'Error', step.error, 'detail-error') : '',
     attempts.length > 1
@@ -59,10 +58,10 @@ function stepItem(step, index) {
             h(
               'li',
               {},
-              h('span', { class: 'muted' }, `Attempt ${a.attempt} `),
+              muted(`Attempt ${a.attempt} `),
               pill(stepStatus({ success: a.success, skipped: false })),
               ` ${formatDuration(a.duration_ms)}`,
-              a.error ? h('span', { class: 'muted' }, ` — ${a.error}`) : null,
+              a.error && muted(` — ${a.error}`),
             ),
           ),
         )
@@ -103,7 +102,7 @@ function failureList(run) {
         { 'data-test': name },
         name ? h('code', {}, name) : h('em', {}, 'no test name'),
         h('span', { class: 'failure-error' }, error),
-        h('span', { class: 'muted' }, `${step.step_type} on ${step.service}`),
+        muted(`${step.step_type} on ${step.service}`),
       );
     });
   });

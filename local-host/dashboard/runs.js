@@ -25,7 +25,6 @@ import {
   updatePill,
 } from './status.js';
 
-let workflows = /** @type {ReadonlyMap<string, Api.Workflow>} */ (new Map());
 let rendered = false;
 
 /** @param {string} id */
@@ -81,12 +80,15 @@ const chip = (type, service, status, href) =>
     ),
   );
 
-/** @param {HTMLElement} row @param {Api.HistoryRecord} run */
-function update(row, run) {
+/**
+ * @param {HTMLElement} row
+ * @param {Api.HistoryRecord} run
+ * @param {Api.Workflow} [workflow]
+ */
+function update(row, run, workflow) {
   const status = runStatus(run);
   setAttr(row, 'data-status', status.label);
   updatePill(part(row, '.run-head > .pill'), status);
-  const workflow = workflows.get(run.workflow_name);
   const name = part(row, '.run-workflow');
   setText(name, workflow?.name ?? run.workflow_name);
   setAttr(name, 'href', workflowHref(run.workflow_name));
@@ -111,13 +113,15 @@ function update(row, run) {
   ]);
 }
 
-/**
- * @param {readonly Api.HistoryRecord[]} runs
- * @param {ReadonlyMap<string, Api.Workflow>} workflowsByKey
- */
-export function renderRuns(runs, workflowsByKey) {
-  workflows = workflowsByKey;
-  reconcile(byId('run-list'), runs, (r) => r.run_id, create, update);
+/** @param {Ui.PageState} state */
+export function renderRuns({ history: runs, workflowsByKey }) {
+  reconcile(
+    byId('run-list'),
+    runs,
+    (r) => r.run_id,
+    create,
+    (row, run) => update(row, run, workflowsByKey.get(run.workflow_name)),
+  );
   rendered = true;
   showCount(
     'runs',
