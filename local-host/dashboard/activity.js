@@ -1,47 +1,49 @@
 // The recent events, the configured webhooks and their deliveries.
 
 import { act, showOutcome } from './api.js';
-import { byId, h, part, reconcile, setAttr, setText, timeAgo, updateTimeAgo } from './dom.js';
+import {
+  byId,
+  h,
+  part,
+  rebuildIfChanged,
+  reconcile,
+  setAttr,
+  setText,
+  showCount,
+  timeAgo,
+  updateTimeAgo,
+} from './dom.js';
 import { formatDuration, plural, shortId } from './format.js';
-import { DELIVERY_STATUS, pill, stepStatus, updatePill } from './status.js';
-
-/**
- * @typedef {import('./types.js').StoredEvent} StoredEvent
- * @typedef {import('./types.js').Webhook} Webhook
- * @typedef {import('./types.js').Delivery} Delivery
- * @typedef {import('./status.js').Status} Status
- */
+import { runLink } from './runs.js';
+import {
+  DELIVERY_STATUS,
+  makeStatus,
+  passedOrFailed,
+  pill,
+  stepStatus,
+  updatePill,
+} from './status.js';
 
 /** Long feeds show this many rows until "Show all" is pressed. */
 const COLLAPSED_ROWS = 8;
 
-/**
- * Shows or hides a list's "Show all" button; the list's collapsed state survives refreshes.
- * @param {string} listId
- * @param {number} count
- */
+/** Collapsed or not survives refreshes. @param {string} listId @param {number} count */
 function updateMoreButton(listId, count) {
-  const list = byId(listId);
   const button = byId(`${listId}-more`);
-  const collapsed = list.classList.contains('is-collapsed');
+  const collapsed = byId(listId).classList.contains('is-collapsed');
   button.hidden = count <= COLLAPSED_ROWS;
   setAttr(button, 'aria-expanded', String(!collapsed));
   setText(button, collapsed ? `Show all ${count}` : 'Show fewer');
 }
 
-/** Wires a list's "Show all" button. @param {string} listId */
-function initMoreButton(listId) {
-  byId(`${listId}-more`).addEventListener('click', () => {
-    const list = byId(listId);
-    list.classList.toggle('is-collapsed');
-    updateMoreButton(listId, list.children.length);
-  });
-}
-
 /** @param {() => void} changed called after a redelivery was queued */
 export function initActivity(changed) {
-  initMoreButton('event-list');
-  initMoreButton('delivery-list');
+  for (const listId of ['event-list', 'delivery-list'])
+    byId(`${listId}-more`).addEventListener('click', () => {
+      const list = byId(listId);
+      list.classList.toggle('is-collapsed');
+      updateMoreButton(listId, list.children.length);
+    });
   byId('delivery-list').addEventListener('click', async (event) => {
     const button = event.target instanceof Element ? event.target.closest('.redeliver') : null;
     const row = button?.closest('li');
@@ -63,138 +65,109 @@ const num = (value) => (typeof value === 'number' ? value : 0);
 const str = (value) => (typeof value === 'string' ? value : '');
 
 /**
- * What an event says, in a line, and how it went.
- * @param {StoredEvent} event
- * @returns {{ status: Status, text: string }}
+ * @param {Api.StoredEvent} event
+ * @returns {{ status: Ui.Status, text: string }}
  */
 function describeEvent({ event_type, data }) {
+  const step = `${str(data.step_type)} on ${str(data.service)}`;
   switch (event_type) {
     case 'workflow.started':
       return {
-        status: { tone: 'info', symbol: '▶', label: 'started' },
+        status: makeStatus('info', '▶', 'started'),
         text: `Run started with ${plural(num(data.step_count), 'step')}`,
       };
     case 'step.completed': {
       const status = stepStatus({ success: data.success === true, skipped: data.skipped === true });
       return {
         status,
-        text: `${str(data.step_type)} on ${str(data.service)} ${status.label} (${formatDuration(num(data.duration_ms))})`,
+        text: `${step} ${status.label} (${formatDuration(num(data.duration_ms))})`,
       };
     }
     case 'failure.detected':
       return {
-        status: { tone: 'fail', symbol: '✗', label: 'failure' },
-        text: `${str(data.step_type)} on ${str(data.service)} failed: ${str(data.error)}`,
+        status: makeStatus('fail', '✗', 'failure'),
+        text: `${step} failed: ${str(data.error)}`,
       };
     case 'workflow.completed': {
-      const passed = data.success === true;
+      const status = passedOrFailed(data.success === true);
       return {
-        status: passed
-          ? { tone: 'ok', symbol: '✓', label: 'passed' }
-          : { tone: 'fail', symbol: '✗', label: 'failed' },
-        text: `Run ${passed ? 'passed' : 'failed'}: ${num(data.steps_passed)} passed, ${num(data.steps_failed)} failed, ${num(data.steps_skipped)} skipped (${formatDuration(num(data.total_duration_ms))})`,
+        status,
+        text: `Run ${status.label}: ${num(data.steps_passed)} passed, ${num(data.steps_failed)} failed, ${num(data.steps_skipped)} skipped (${formatDuration(num(data.total_duration_ms))})`,
       };
     }
     case 'workflow.cancelled':
       return {
-        status: { tone: 'skip', symbol: '⊘', label: 'cancelled' },
+        status: makeStatus('skip', '⊘', 'cancelled'),
         text: `Run cancelled: ${str(data.reason)}`,
       };
     default:
-      return { status: { tone: 'muted', symbol: '•', label: event_type }, text: event_type };
+      return { status: makeStatus('muted', '•', event_type), text: event_type };
   }
 }
 
-/** @param {StoredEvent} _event */
-function createEvent(_event) {
+/** An event never changes: its row is built once. @param {Api.StoredEvent} event */
+function eventRow(event) {
+  const { status, text } = describeEvent(event);
   return h(
     'li',
     { class: 'event' },
-    h('span', { class: 'event-symbol', 'aria-hidden': 'true' }),
+    h('span', { class: `event-symbol tone-${status.tone}`, 'aria-hidden': 'true' }, status.symbol),
     h(
       'div',
       { class: 'event-body' },
-      h('p', { class: 'event-text' }),
+      h('p', { class: 'event-text' }, text),
       h(
         'p',
         { class: 'event-line dot-list' },
-        h('code', { class: 'event-type' }),
-        h('span', { class: 'event-workflow' }),
-        h('a', { class: 'event-run' }),
-        timeAgo(),
+        h('code', { class: 'event-type' }, event.event_type),
+        h('span', { class: 'event-workflow' }, event.workflow_name),
+        h('a', { class: 'event-run', href: runLink(event.run_id) }, shortId(event.run_id)),
+        timeAgo(event.timestamp),
       ),
     ),
   );
 }
 
-/**
- * @param {HTMLElement} row
- * @param {StoredEvent} event
- */
-function updateEvent(row, event) {
-  const { status, text } = describeEvent(event);
-  const symbol = part(row, '.event-symbol');
-  setText(symbol, status.symbol);
-  setAttr(symbol, 'class', `event-symbol tone-${status.tone}`);
-  setText(part(row, '.event-type'), event.event_type);
-  setText(part(row, '.event-workflow'), event.workflow_name);
-  const run = part(row, '.event-run');
-  setText(run, shortId(event.run_id));
-  setAttr(run, 'href', `#/runs/${encodeURIComponent(event.run_id)}`);
-  setText(part(row, '.event-text'), text);
-  updateTimeAgo(part(row, '.event-line > time'), event.timestamp);
-}
-
-/** @param {readonly StoredEvent[]} events */
+/** @param {readonly Api.StoredEvent[]} events */
 export function renderEvents(events) {
-  reconcile(byId('event-list'), events, (e) => String(e.id), createEvent, updateEvent);
-  updateMoreButton('event-list', events.length);
-  const empty = byId('events-empty');
-  empty.hidden = events.length > 0;
-  setText(
-    empty,
-    'No events yet: each run emits workflow.started, step.completed and workflow.completed.',
+  reconcile(
+    byId('event-list'),
+    events,
+    (e) => String(e.id),
+    eventRow,
+    () => {},
   );
-  setText(
-    byId('events-count'),
-    events.length === 0 ? '' : `last ${plural(events.length, 'event')}`,
+  updateMoreButton('event-list', events.length);
+  showCount(
+    'events',
+    events.length,
+    'No events yet: each run emits workflow.started, step.completed and workflow.completed.',
+    `last ${plural(events.length, 'event')}`,
   );
 }
 
-/** @param {Webhook} _hook */
-function createHook(_hook) {
-  return h(
+/** @param {Api.Webhook} hook */
+const hookRow = (hook) =>
+  h(
     'li',
     { class: 'hook' },
-    h('code', { class: 'hook-url' }),
-    h('span', { class: 'badges' }),
-  );
-}
-
-/**
- * @param {HTMLElement} row
- * @param {Webhook} hook
- */
-function updateHook(row, hook) {
-  setText(part(row, '.hook-url'), hook.url);
-  const badges = part(row, '.badges');
-  const signature = JSON.stringify([hook.events, hook.signed]);
-  if (badges.dataset.signature === signature) return;
-  badges.dataset.signature = signature;
-  badges.replaceChildren(
-    ...hook.events.map((e) => h('span', { class: 'badge' }, e === '*' ? 'all events' : e)),
+    h('code', { class: 'hook-url' }, hook.url),
     h(
       'span',
-      { class: `badge ${hook.signed ? 'badge-signed' : 'badge-unsigned'}` },
-      hook.signed ? 'signed' : 'unsigned',
+      { class: 'badges' },
+      ...hook.events.map((e) => h('span', { class: 'badge' }, e === '*' ? 'all events' : e)),
+      h(
+        'span',
+        { class: `badge ${hook.signed ? 'badge-signed' : 'badge-unsigned'}` },
+        hook.signed ? 'signed' : 'unsigned',
+      ),
     ),
   );
-}
 
-/** @param {readonly Webhook[]} hooks */
+/** @param {readonly Api.Webhook[]} hooks configuration, with nothing to focus: rebuilt on change */
 export function renderWebhooks(hooks) {
   const list = byId('hook-list');
-  reconcile(list, hooks, (hook) => `${hooks.indexOf(hook)} ${hook.url}`, createHook, updateHook);
+  rebuildIfChanged(list, hooks, () => hooks.map(hookRow));
   list.hidden = hooks.length === 0;
   setText(
     byId('webhooks-count'),
@@ -202,8 +175,7 @@ export function renderWebhooks(hooks) {
   );
 }
 
-/** @param {Delivery} _delivery */
-function createDelivery(_delivery) {
+function createDelivery() {
   return h(
     'li',
     { class: 'delivery' },
@@ -242,49 +214,42 @@ function hostOf(url) {
   }
 }
 
-/**
- * @param {HTMLElement} row
- * @param {Delivery} delivery
- */
+/** @param {HTMLElement} row @param {Api.Delivery} delivery */
 function updateDelivery(row, delivery) {
+  const { status, url, last_status_code: code, last_error: error } = delivery;
   updatePill(
     part(row, ':scope > .pill'),
-    DELIVERY_STATUS[delivery.status] ?? { tone: 'muted', symbol: '•', label: delivery.status },
+    DELIVERY_STATUS[status] ?? makeStatus('muted', '•', status),
   );
   setText(part(row, '.delivery-event'), delivery.event_type);
   const host = part(row, '.delivery-host');
-  setText(host, `→ ${hostOf(delivery.url)}`);
-  setAttr(host, 'title', delivery.url);
+  setText(host, `→ ${hostOf(url)}`);
+  setAttr(host, 'title', url);
   const run = part(row, '.delivery-run');
   setText(run, `run ${shortId(delivery.run_id)}`);
-  setAttr(run, 'href', `#/runs/${encodeURIComponent(delivery.run_id)}`);
-  part(row, '.redeliver').hidden = delivery.status === 'pending';
+  setAttr(run, 'href', runLink(delivery.run_id));
+  part(row, '.redeliver').hidden = status === 'pending';
   setText(part(row, '.delivery-attempts'), plural(delivery.attempts, 'attempt'));
-  const code = part(row, '.delivery-code');
-  setText(code, delivery.last_status_code === null ? '' : `HTTP ${delivery.last_status_code}`);
-  code.hidden = delivery.last_status_code === null;
+  const codeEl = part(row, '.delivery-code');
+  setText(codeEl, code === null ? '' : `HTTP ${code}`);
+  codeEl.hidden = code === null;
   const next = part(row, '.delivery-next');
-  next.hidden =
-    delivery.status !== 'pending' || !delivery.next_attempt_at || delivery.attempts === 0;
+  next.hidden = status !== 'pending' || !delivery.next_attempt_at || delivery.attempts === 0;
   if (delivery.next_attempt_at) updateTimeAgo(part(next, 'time'), delivery.next_attempt_at);
-  const error = part(row, '.delivery-error');
-  setText(error, delivery.last_error ?? '');
-  setAttr(error, 'title', delivery.last_error);
-  error.hidden = !delivery.last_error || delivery.status === 'delivered';
+  const errorEl = part(row, '.delivery-error');
+  setText(errorEl, error ?? '');
+  setAttr(errorEl, 'title', error);
+  errorEl.hidden = !error || status === 'delivered';
   updateTimeAgo(part(row, '.delivery-created'), delivery.created_at);
 }
 
-/**
- * @param {readonly Delivery[]} deliveries
- * @param {number} hooksConfigured
- */
+/** @param {readonly Api.Delivery[]} deliveries @param {number} hooksConfigured */
 export function renderDeliveries(deliveries, hooksConfigured) {
   reconcile(byId('delivery-list'), deliveries, (d) => String(d.id), createDelivery, updateDelivery);
   updateMoreButton('delivery-list', deliveries.length);
-  const empty = byId('deliveries-empty');
-  empty.hidden = deliveries.length > 0;
-  setText(
-    empty,
+  showCount(
+    'deliveries',
+    deliveries.length,
     hooksConfigured > 0
       ? 'No deliveries yet. Each run queues one per event a webhook subscribes to.'
       : 'No webhooks are configured. Add a webhooks: section to .aegis.yaml to have runs reported to a URL.',

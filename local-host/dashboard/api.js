@@ -2,13 +2,12 @@
 
 import { announce, byId, setText } from './dom.js';
 
-/** Where the API key lives: this tab only, never localStorage (it would outlive the session). */
+/** This tab only, never localStorage (it would outlive the session). */
 const KEY_STORAGE = 'aegis.apiKey';
 
-/** A failed call: `status` is 0 when the API could not be reached at all (network, timeout). */
 export class ApiError extends Error {
   /**
-   * @param {number} status
+   * @param {number} status 0 when the API could not be reached
    * @param {string} code
    * @param {string} message
    */
@@ -43,17 +42,13 @@ export function storeApiKey(key) {
   }
 }
 
-/** The headers every call sends: the key, when the tab holds one. @returns {Record<string, string>} */
+/** @returns {Record<string, string>} */
 export function keyHeader() {
   const key = storedApiKey();
   return key ? { 'X-API-Key': key } : {};
 }
 
-/**
- * @param {string} path
- * @param {RequestInit & { timeoutMs?: number }} [init]
- * @returns {Promise<unknown>}
- */
+/** @param {string} path @param {RequestInit & { timeoutMs?: number }} [init] */
 async function request(path, { timeoutMs = 10_000, ...init } = {}) {
   /** @type {Response} */
   let response;
@@ -77,7 +72,7 @@ async function request(path, { timeoutMs = 10_000, ...init } = {}) {
   try {
     body = await response.json();
   } catch {
-    // Not JSON: a proxy's error page, say. The status still tells what happened.
+    // Not JSON (a proxy's error page, say): the status still tells what happened.
   }
   if (response.ok) return body;
   const error = /** @type {{ error?: unknown, message?: unknown } | null} */ (body);
@@ -88,18 +83,16 @@ async function request(path, { timeoutMs = 10_000, ...init } = {}) {
   );
 }
 
-// ---- the key dialog ------------------------------------------------------------
-
 const keyDialog = /** @type {HTMLDialogElement} */ (byId('key-dialog'));
 const keyInput = /** @type {HTMLInputElement} */ (byId('key-input'));
 let keyPrompt = /** @type {Promise<string | null> | null} */ (null);
-/** The person dismissed the dialog that reads asked for: reads stop asking until "Enter API key". */
+/** Dismissed when a read asked: reads stop asking until "Enter API key". */
 let readsDeclined = false;
 
 /**
- * Asks for the API key; null when the person cancels. Concurrent asks share one dialog.
+ * Null when the person cancels; concurrent asks share one dialog.
  * @param {string | null} problem shown above the field (a rejected key, say)
- * @param {string} action the submit button's label
+ * @param {string} action
  * @returns {Promise<string | null>}
  */
 function askForKey(problem, action) {
@@ -127,9 +120,7 @@ function askForKey(problem, action) {
 }
 
 /**
- * Calls the API with the tab's key; a 401 asks for one (again, when the key sent was refused)
- * and tries again. Without `action` it is a read: once the person dismisses the dialog, reads
- * fail with 401 instead of asking on every refresh.
+ * A 401 asks for a key and tries again; a read (no `action`) stops asking once dismissed.
  * @param {string} path
  * @param {RequestInit & { timeoutMs?: number }} init
  * @param {string} [action]
@@ -156,7 +147,6 @@ async function withKey(path, init, action) {
   }
 }
 
-/** Whether the person dismissed the dialog that reads asked for. */
 export const keyDeclined = () => readsDeclined;
 
 // A type=button, so that Enter in the field submits the key rather than cancelling.
@@ -171,22 +161,21 @@ export async function enterKey() {
 }
 
 /**
- * GET a path; its answer is trusted to have the documented shape.
+ * The answer is trusted to have the documented shape.
  * @template T
  * @param {string} path
  * @param {number} [timeoutMs]
  * @returns {Promise<T>}
  */
 export function getJson(path, timeoutMs) {
-  return /** @type {Promise<T>} */ (withKey(path, timeoutMs ? { timeoutMs } : {}));
+  return /** @type {Promise<T>} */ (withKey(path, { timeoutMs }));
 }
 
 /**
- * POST a JSON body; `action` names what the key dialog does ("Run workflow").
  * @template T
  * @param {string} path
  * @param {unknown} body
- * @param {string} action
+ * @param {string} action what the key dialog's button says ("Run workflow")
  * @returns {Promise<T>}
  */
 export function post(path, body, action, timeoutMs = 10_000) {
@@ -199,10 +188,7 @@ export function post(path, body, action, timeoutMs = 10_000) {
   return /** @type {Promise<T>} */ (withKey(path, init, action));
 }
 
-/**
- * What went wrong, for a person: a 403 says which scope the key lacks and what to do.
- * @param {unknown} error
- */
+/** For a person: a 403 says which scope the key lacks and what to do. @param {unknown} error */
 export function errorText(error) {
   if (!(error instanceof ApiError)) return String(error instanceof Error ? error.message : error);
   if (error.unreachable) return 'the API could not be reached';
@@ -212,23 +198,18 @@ export function errorText(error) {
 }
 
 /**
- * @template T
- * @typedef {{ tone: 'ok' | 'fail', text: string, result?: T }} Outcome
- */
-
-/**
- * What a button that POSTs does: busy while the call goes on; the outcome, said to screen readers.
+ * A button that POSTs: busy meanwhile; the outcome is said to screen readers.
  * @template T
  * @param {HTMLElement} button its text names the action, in the key dialog and the outcome
  * @param {string} path
  * @param {unknown} body
- * @param {(result: T) => string} done what to say when it worked
- * @returns {Promise<Outcome<T>>}
+ * @param {(result: T) => string} done
+ * @returns {Promise<Ui.Outcome<T>>}
  */
 export async function act(button, path, body, done) {
   const action = button.textContent ?? 'Continue';
   button.setAttribute('aria-busy', 'true');
-  /** @type {Outcome<T>} */
+  /** @type {Ui.Outcome<T>} */
   let outcome;
   try {
     const result = /** @type {T} */ (await post(path, body, action));
@@ -242,9 +223,8 @@ export async function act(button, path, body, done) {
 }
 
 /**
- * Shows an outcome in its line (a role=status element); none hides it.
  * @param {HTMLElement} element
- * @param {{ tone: string, text: string } | null | undefined} outcome
+ * @param {Ui.Message | null | undefined} outcome
  */
 export function showOutcome(element, outcome) {
   setText(element, outcome?.text ?? '');

@@ -1,5 +1,4 @@
-// The dashboard: the overview, or a view (/#/runs/<id>, /#/workflows/<key>); refreshed by the
-// event stream's events and by polling (slowly while the stream is live); runs workflows.
+// The page: the overview or a run or workflow view, refreshed by the event stream and by polling.
 
 import { initActivity, renderDeliveries, renderEvents, renderWebhooks } from './activity.js';
 import {
@@ -22,61 +21,40 @@ import { ended } from './status.js';
 import { readQuery, showWorkflow } from './workflow-view.js';
 import { renderWorkflows } from './workflows.js';
 
-/**
- * @typedef {import('./types.js').Health} Health
- * @typedef {import('./types.js').Workflow} Workflow
- * @typedef {import('./types.js').HistoryRecord} HistoryRecord
- * @typedef {import('./types.js').Webhook} Webhook
- * @typedef {import('./types.js').Delivery} Delivery
- * @typedef {import('./types.js').Schedule} Schedule
- * @typedef {{ view: 'overview' } | { view: 'run', id: string }
- *   | { view: 'workflow', key: string, params: URLSearchParams }} Route
- */
-
 /** `?refresh=N` sets the polling period in seconds (1..60; default 4) while the stream is down. */
 const REFRESH_MS = (() => {
   const seconds = Number(new URLSearchParams(location.search).get('refresh') ?? 4);
   return Number.isFinite(seconds) ? Math.min(60, Math.max(1, seconds)) * 1000 : 4000;
 })();
-/** Faster while a run is going on, so its steps appear as they finish. */
+/** Faster while a run goes on, so its steps appear as they finish. */
 const BUSY_MS = Math.min(REFRESH_MS, 1500);
-/** How often an unreachable API is tried again. */
 const OFFLINE_MS = Math.min(REFRESH_MS, 2000);
-/** A tab nobody looks at polls rarely; it catches up when shown again. */
 const HIDDEN_MS = 30_000;
-/** While the stream is live its events drive the refreshes; this catches what sends none (health). */
+/** While live, the events drive the refreshes; this catches what sends none (health). */
 const LIVE_MS = 30_000;
 
+/** @type {Ui.PageState} */
 const state = {
-  /** null until the first answer. */
-  online: /** @type {boolean | null} */ (null),
-  /** The event stream is open. */
+  online: null,
   live: false,
-  workflows: /** @type {Workflow[]} */ ([]),
-  workflowsByKey: /** @type {Map<string, Workflow>} */ (new Map()),
-  history: /** @type {HistoryRecord[]} */ ([]),
-  webhooks: /** @type {Webhook[] | null} */ (null),
-  schedules: /** @type {Schedule[]} */ ([]),
-  /** Workflows whose POST …/run is in flight from this page. */
-  running: /** @type {Set<string>} */ (new Set()),
-  /** The outcome of the last run started here, per workflow. */
-  messages: /** @type {Map<string, { tone: 'ok' | 'fail', text: string }>} */ (new Map()),
+  workflows: [],
+  workflowsByKey: new Map(),
+  history: [],
+  webhooks: null,
+  schedules: [],
+  running: new Set(),
+  messages: new Map(),
   servicesInFlight: false,
 };
 
-// ---- routes ---------------------------------------------------------------------
-
-/** @returns {Route} */
+/** @returns {Ui.Route} */
 function currentRoute() {
-  const match = /^#\/(runs|workflows)\/([^?]+)\??(.*)$/.exec(location.hash);
+  const [, kind, id = '', query] =
+    /^#\/(runs|workflows)\/([^?]+)\??(.*)$/.exec(location.hash) ?? [];
   try {
-    if (match?.[1] === 'runs') return { view: 'run', id: decodeURIComponent(match[2] ?? '') };
-    if (match)
-      return {
-        view: 'workflow',
-        key: decodeURIComponent(match[2] ?? ''),
-        params: new URLSearchParams(match[3]),
-      };
+    if (kind === 'runs') return { view: 'run', id: decodeURIComponent(id) };
+    if (kind)
+      return { view: 'workflow', key: decodeURIComponent(id), params: new URLSearchParams(query) };
   } catch {
     // A malformed escape: the overview.
   }
@@ -101,29 +79,13 @@ function applyRoute() {
   }
 }
 
-// ---- rendering glue ---------------------------------------------------------
+const drawWorkflows = () => renderWorkflows(state);
 
-function drawWorkflows() {
-  /** @type {Map<string, HistoryRecord>} */
-  const lastRuns = new Map();
-  for (const run of state.history)
-    if (!lastRuns.has(run.workflow_name)) lastRuns.set(run.workflow_name, run);
-  renderWorkflows(state.workflows, { ...state, lastRuns });
-}
-
-/**
- * @param {string} section
- * @param {unknown} error
- */
+/** @param {string} section @param {unknown} error null hides the section's error line */
 function showSectionError(section, error) {
   const element = byId(`${section}-error`);
   element.hidden = error === null;
   if (error !== null) setText(element, `Could not load: ${errorText(error)}`);
-}
-
-/** @param {string} section */
-function loaded(section) {
-  byId(section).setAttribute('aria-busy', 'false');
 }
 
 function drawKeyButtons() {
@@ -132,20 +94,24 @@ function drawKeyButtons() {
   byId('enter-key').hidden = stored || !keyDeclined();
 }
 
-let rendered = false;
 /** The first complete render, as the e2e test measures it. */
 function markRendered() {
-  if (rendered) return;
-  rendered = true;
-  performance.mark('aegis:rendered');
+  if (performance.getEntriesByName('aegis:rendered').length === 0)
+    performance.mark('aegis:rendered');
 }
-
-// ---- connection state ---------------------------------------------------------
 
 const connectionText = byId('connection-text');
 const updatedAt = timeAgo(null, true);
 let lastSuccess = /** @type {string | null} */ (null);
 const OFFLINE_TITLE = 'API unreachable · ';
+
+/** @param {boolean} online */
+function setOnline(online) {
+  state.online = online;
+  document.body.classList.toggle('is-online', online);
+  document.body.classList.toggle('is-offline', !online);
+  byId('offline-banner').hidden = online;
+}
 
 function drawConnection() {
   if (state.online === false) return;
@@ -153,14 +119,11 @@ function drawConnection() {
   if (lastSuccess) updateTimeAgo(updatedAt, lastSuccess);
 }
 
-/** @param {Health} health */
+/** @param {Api.Health} health */
 function markOnline(health) {
   const wasOffline = state.online === false;
-  state.online = true;
+  setOnline(true);
   lastSuccess = new Date().toISOString();
-  document.body.classList.replace('is-offline', 'is-online') ||
-    document.body.classList.add('is-online');
-  byId('offline-banner').hidden = true;
   setText(byId('version'), `v${health.version}`);
   drawConnection();
   setText(
@@ -173,9 +136,7 @@ function markOnline(health) {
 
 /** @param {unknown} error */
 function markOffline(error) {
-  state.online = false;
-  document.body.classList.remove('is-online');
-  document.body.classList.add('is-offline');
+  setOnline(false);
   const why =
     error instanceof ApiError && error.status !== 0 ? `it answered ${error.message}` : 'no answer';
   byId('offline-detail').replaceChildren(
@@ -183,55 +144,54 @@ function markOffline(error) {
     lastSuccess ? h('span', {}, 'Showing data from ', timeAgo(lastSuccess, true), '; ') : '',
     `retrying every ${OFFLINE_MS / 1000} s.`,
   );
-  byId('offline-banner').hidden = false;
   connectionText.replaceChildren('Offline');
   if (!document.title.startsWith(OFFLINE_TITLE)) document.title = OFFLINE_TITLE + document.title;
 }
 
-// ---- refreshing -----------------------------------------------------------------
+/**
+ * A failure shows in `${part}-error` only, an unreachable API in the banner.
+ * @template T
+ * @param {string} section
+ * @param {string} path
+ * @param {(value: T) => void} render
+ * @param {{ part?: string, timeoutMs?: number }} [options]
+ */
+async function refreshSection(section, path, render, { part = section, timeoutMs } = {}) {
+  try {
+    render(/** @type {T} */ (await getJson(path, timeoutMs)));
+    showSectionError(part, null);
+  } catch (error) {
+    if (!(error instanceof ApiError && error.unreachable)) showSectionError(part, error);
+  }
+  byId(section).setAttribute('aria-busy', 'false');
+}
 
 async function refreshServices() {
   if (state.servicesInFlight) return;
   state.servicesInFlight = true;
-  try {
-    // Live checks: a hanging service holds this answer up to its timeout, and nothing else.
-    renderServices(await getJson('api/services', 20_000));
-    showSectionError('services', null);
-    loaded('services');
-  } catch (error) {
-    if (!(error instanceof ApiError && error.unreachable)) showSectionError('services', error);
-  } finally {
-    state.servicesInFlight = false;
-  }
+  // Live checks: a hanging service holds this answer up to its timeout, and nothing else.
+  await refreshSection('services', 'api/services', renderServices, { timeoutMs: 20_000 });
+  state.servicesInFlight = false;
 }
 
-/**
- * Fetches one part of a section and renders it; a failure shows in that part only.
- * @template T
- * @param {string} section the <section>'s id
- * @param {string} part names the error line, `${part}-error`
- * @param {string} path
- * @param {(value: T) => void} render
- */
-async function refreshSection(section, part, path, render) {
-  try {
-    render(/** @type {T} */ (await getJson(path)));
-    showSectionError(part, null);
-  } catch (error) {
-    // An unreachable API is the banner's to say.
-    if (!(error instanceof ApiError && error.unreachable)) showSectionError(part, error);
-  }
-  loaded(section);
+/** The webhooks, then their deliveries, whose empty state says whether any are configured. */
+async function refreshWebhooks() {
+  await refreshSection('webhooks', 'api/webhooks', (/** @type {Api.Webhook[]} */ hooks) => {
+    state.webhooks = hooks;
+    renderWebhooks(hooks);
+  });
+  await refreshSection(
+    'webhooks',
+    'api/webhooks/deliveries?limit=20',
+    (/** @type {Api.Delivery[]} */ d) => renderDeliveries(d, state.webhooks?.length ?? 0),
+    { part: 'deliveries' },
+  );
 }
 
-/**
- * The run or workflow view, rendered once `config` (workflow names) is in; its failure shows
- * under it.
- * @param {Promise<unknown>} config
- */
+/** @param {Promise<unknown>} config the workflows, whose names the views show */
 async function refreshView(config) {
   const view = byId('view');
-  const page = config.then(() => ({ ...state, workflows: state.workflowsByKey }));
+  const page = config.then(() => state);
   try {
     if (route.view === 'run') await showRun(view, route.id, page, soon);
     else if (route.view === 'workflow')
@@ -245,7 +205,7 @@ async function refreshView(config) {
   }
 }
 
-/** @param {Promise<Health>} health */
+/** @param {Promise<Api.Health>} health */
 async function healthy(health) {
   try {
     markOnline(await health);
@@ -270,56 +230,35 @@ async function refreshAll(full) {
   if (full && overview) void refreshServices();
   const config = Promise.all([
     full || state.workflows.length === 0
-      ? refreshSection('workflows', 'workflows', 'api/workflows', (/** @type {Workflow[]} */ w) => {
+      ? refreshSection('workflows', 'api/workflows', (/** @type {Api.Workflow[]} */ w) => {
           state.workflows = w;
           state.workflowsByKey = new Map(w.map((workflow) => [workflow.key, workflow]));
         })
       : null,
     full &&
       getJson('api/schedules').then(
-        (/** @type {Schedule[]} */ s) => {
+        (/** @type {Api.Schedule[]} */ s) => {
           state.schedules = s;
         },
         () => {}, // no schedules shown: nothing else depends on them
       ),
   ]);
+  /** @param {Api.HistoryRecord[]} runs */
+  const setHistory = (runs) => {
+    state.history = runs;
+  };
   const shown = overview
     ? Promise.all([
         // The runs first: what a person opens the page for.
-        Promise.all([
-          config,
-          refreshSection(
-            'runs',
-            'runs',
-            'api/history?limit=10',
-            (/** @type {HistoryRecord[]} */ r) => {
-              state.history = r;
-            },
-          ),
-        ]).then(() => {
-          drawWorkflows();
-          renderRuns(state.history, state.workflowsByKey);
-          markRendered();
-        }),
-        refreshSection('events', 'events', 'api/events?limit=20', renderEvents),
-        (async () => {
-          await refreshSection(
-            'webhooks',
-            'webhooks',
-            'api/webhooks',
-            (/** @type {Webhook[]} */ w) => {
-              state.webhooks = w;
-              renderWebhooks(w);
-            },
-          );
-          // After the webhooks, so the empty state can say whether any are configured.
-          await refreshSection(
-            'webhooks',
-            'deliveries',
-            'api/webhooks/deliveries?limit=20',
-            (/** @type {Delivery[]} */ d) => renderDeliveries(d, state.webhooks?.length ?? 0),
-          );
-        })(),
+        Promise.all([config, refreshSection('runs', 'api/history?limit=10', setHistory)]).then(
+          () => {
+            drawWorkflows();
+            renderRuns(state);
+            markRendered();
+          },
+        ),
+        refreshSection('events', 'api/events?limit=20', renderEvents),
+        refreshWebhooks(),
       ])
     : refreshView(config);
   if (health && !(await healthy(health))) return;
@@ -339,10 +278,7 @@ function nextDelay() {
   return busy ? BUSY_MS : REFRESH_MS;
 }
 
-/**
- * One refresh at a time; asking during one queues exactly one more. A full one (the timer's)
- * sets the next timer.
- */
+/** One at a time: asking during one queues one more. A full one sets the next timer. */
 async function tick(full = true) {
   if (ticking) {
     queued = (queued ?? false) || full;
@@ -368,15 +304,13 @@ async function tick(full = true) {
 
 let soonTimer = 0;
 let laterTimer = 0;
-/** An event came: refresh what is shown now, and once more when the burst is over (deliveries). */
+/** Now, and once more when the burst of events is over (deliveries). */
 function soon() {
   clearTimeout(soonTimer);
   clearTimeout(laterTimer);
   soonTimer = window.setTimeout(() => void tick(false), 100);
   laterTimer = window.setTimeout(() => void tick(false), 2000);
 }
-
-// ---- running a workflow --------------------------------------------------------
 
 /** @param {string} key */
 async function run(key) {
@@ -389,7 +323,7 @@ async function run(key) {
   announce(`Running ${name}…`);
   // The run is recorded as running when it starts: show it without waiting for the end.
   setTimeout(() => void tick(false), 300);
-  /** @type {{ tone: 'ok' | 'fail', text: string }} */
+  /** @type {Ui.Message} */
   let message;
   try {
     /** @type {{ success: boolean, duration_ms: number }} */
@@ -397,7 +331,7 @@ async function run(key) {
       `api/workflows/${encodeURIComponent(key)}/run`,
       {},
       'Run workflow',
-      // A workflow's steps have their own timeouts; this only guards against a hung connection.
+      // The steps have their own timeouts; this only guards against a hung connection.
       15 * 60_000,
     );
     const took = formatDuration(result.duration_ms);
@@ -405,32 +339,27 @@ async function run(key) {
       ? { tone: 'ok', text: `✓ Passed in ${took}` }
       : { tone: 'fail', text: `✗ Failed in ${took}: see its steps under Recent runs` };
   } catch (error) {
+    const noKey = error instanceof ApiError && error.code === 'no_key';
     message = {
       tone: 'fail',
-      text:
-        error instanceof ApiError && error.code === 'no_key'
-          ? 'Not run: this Aegis needs an API key to run workflows.'
-          : `✗ Could not run: ${errorText(error)}`,
+      text: noKey
+        ? 'Not run: this Aegis needs an API key to run workflows.'
+        : `✗ Could not run: ${errorText(error)}`,
     };
   }
   state.running.delete(key);
   drawKeyButtons();
   state.messages.set(key, message);
   announce(`${name}: ${message.text.replace(/^[✓✗] /, '')}`);
-  if (message.tone === 'ok') {
-    const shown = message;
+  if (message.tone === 'ok')
     setTimeout(() => {
-      if (state.messages.get(key) === shown) {
-        state.messages.delete(key);
-        redraw();
-      }
+      if (state.messages.get(key) !== message) return;
+      state.messages.delete(key);
+      redraw();
     }, 8000);
-  }
   redraw();
   void tick(false);
 }
-
-// ---- start ---------------------------------------------------------------------
 
 document.addEventListener('click', (event) => {
   const button = event.target instanceof Element ? event.target.closest('button.run-button') : null;

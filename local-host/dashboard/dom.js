@@ -2,35 +2,26 @@
 
 import { absoluteTime, clock, relativeTime } from './format.js';
 
-/**
- * @typedef {string | number | boolean | null | undefined} AttrValue
- * @typedef {Node | string | null | undefined | false} Child
- */
+/** @param {unknown} value */
+const absent = (value) => value === null || value === undefined || value === false;
 
 /**
- * Creates an element: `h('li', { class: 'run' }, 'text', child)`.
- * An attribute whose value is null, undefined or false is left out.
  * @template {keyof HTMLElementTagNameMap} K
  * @param {K} tag
- * @param {Record<string, AttrValue>} [attrs]
- * @param {...Child} children
+ * @param {Record<string, Ui.AttrValue>} [attrs]
+ * @param {...Ui.Child} children
  * @returns {HTMLElementTagNameMap[K]}
  */
 export function h(tag, attrs = {}, ...children) {
   const element = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) {
-    if (value === null || value === undefined || value === false) continue;
-    element.setAttribute(name, value === true ? '' : String(value));
-  }
-  for (const child of children) {
-    if (child === null || child === undefined || child === false) continue;
-    element.append(child);
-  }
+  for (const [name, value] of Object.entries(attrs))
+    if (!absent(value)) element.setAttribute(name, value === true ? '' : String(value));
+  for (const child of children) if (!absent(child)) element.append(/** @type {Node} */ (child));
   return element;
 }
 
 /**
- * Sets text only when it changed, so a refresh leaves untouched nodes alone.
+ * Only when it changed (as setAttr), so a refresh leaves nodes alone.
  * @param {Element} element
  * @param {string} text
  */
@@ -39,13 +30,12 @@ export function setText(element, text) {
 }
 
 /**
- * Sets or removes an attribute only when it changed.
  * @param {Element} element
  * @param {string} name
- * @param {AttrValue} value
+ * @param {Ui.AttrValue} value
  */
 export function setAttr(element, name, value) {
-  if (value === null || value === undefined || value === false) {
+  if (absent(value)) {
     if (element.hasAttribute(name)) element.removeAttribute(name);
     return;
   }
@@ -53,23 +43,14 @@ export function setAttr(element, name, value) {
   if (element.getAttribute(name) !== text) element.setAttribute(name, text);
 }
 
-/**
- * The element with this id, which the page must have.
- * @param {string} id
- * @returns {HTMLElement}
- */
+/** @param {string} id which the page must have */
 export function byId(id) {
   const element = document.getElementById(id);
   if (!element) throw new Error(`the page has no #${id}`);
   return element;
 }
 
-/**
- * The first descendant matching `selector`, which the element must have.
- * @param {Element} root
- * @param {string} selector
- * @returns {HTMLElement}
- */
+/** @param {Element} root @param {string} selector which must match a descendant */
 export function part(root, selector) {
   const element = root.querySelector(selector);
   if (!(element instanceof HTMLElement)) throw new Error(`missing ${selector}`);
@@ -77,9 +58,7 @@ export function part(root, selector) {
 }
 
 /**
- * Keyed update of a list: existing children (by `data-key`) are updated in place,
- * new ones created, stale ones removed, and nodes are moved only when out of order,
- * so expanded panels, focus and scroll positions survive a refresh.
+ * Updates rows in place (by `data-key`) so that open panels, focus and scroll survive a refresh.
  * @template T
  * @param {HTMLElement} parent
  * @param {readonly T[]} items
@@ -90,17 +69,11 @@ export function part(root, selector) {
 export function reconcile(parent, items, keyOf, create, update) {
   /** @type {Map<string, HTMLElement>} */
   const existing = new Map();
-  for (const child of parent.children) {
+  for (const child of parent.children)
     if (child instanceof HTMLElement && child.dataset.key !== undefined)
       existing.set(child.dataset.key, child);
-  }
   const wanted = new Set(items.map(keyOf));
-  for (const [key, element] of existing) {
-    if (!wanted.has(key)) {
-      element.remove();
-      existing.delete(key);
-    }
-  }
+  for (const [key, element] of existing) if (!wanted.has(key)) element.remove();
   items.forEach((item, index) => {
     const key = keyOf(item);
     let element = existing.get(key);
@@ -115,8 +88,32 @@ export function reconcile(parent, items, keyOf, create, update) {
 }
 
 /**
- * A <time> that says "12 s ago (14:02:11)" — relative, then local — and keeps saying it right
- * (see tickTimes); `relativeOnly` leaves the clock out.
+ * @param {HTMLElement} element
+ * @param {unknown} value what `build()` shows: it only runs when this changed
+ * @param {() => (Node | string)[]} build
+ */
+export function rebuildIfChanged(element, value, build) {
+  const signature = JSON.stringify(value);
+  if (element.dataset.signature === signature) return;
+  element.dataset.signature = signature;
+  element.replaceChildren(...build());
+}
+
+/**
+ * @param {string} name of the list's `${name}-empty` placeholder and `${name}-count`
+ * @param {number} count
+ * @param {string} emptyText
+ * @param {string} [countText]
+ */
+export function showCount(name, count, emptyText, countText) {
+  const empty = byId(`${name}-empty`);
+  empty.hidden = count > 0;
+  setText(empty, emptyText);
+  if (countText !== undefined) setText(byId(`${name}-count`), count === 0 ? '' : countText);
+}
+
+/**
+ * "12 s ago (14:02:11)", kept right by tickTimes; `relativeOnly` drops the clock.
  * @param {string | null} [iso]
  */
 export function timeAgo(iso, relativeOnly = false) {
@@ -125,20 +122,13 @@ export function timeAgo(iso, relativeOnly = false) {
   return element;
 }
 
-/**
- * @param {Element} element
- * @param {number} at
- * @param {number} now
- */
+/** @param {Element} element @param {number} at @param {number} now */
 function timeText(element, at, now) {
   const text = relativeTime(at, now);
   return element.hasAttribute('data-rel') ? text : `${text} (${clock(at, now)})`;
 }
 
-/**
- * @param {Element} element
- * @param {string} iso
- */
+/** @param {Element} element @param {string} iso */
 export function updateTimeAgo(element, iso) {
   if (element.getAttribute('datetime') === iso) return;
   const at = Date.parse(iso);
@@ -148,16 +138,14 @@ export function updateTimeAgo(element, iso) {
   setText(element, Number.isNaN(at) ? iso : timeText(element, at, Date.now()));
 }
 
-/** Moves every relative time on the page on; cheap enough to run each second. */
+/** Cheap enough to run each second. */
 export function tickTimes(now = Date.now()) {
-  for (const element of document.querySelectorAll('time[data-at]')) {
+  for (const element of document.querySelectorAll('time[data-at]'))
     setText(element, timeText(element, Number(element.getAttribute('data-at')), now));
-  }
 }
 
 /**
- * Replaces a view's content, keeping which <details> were open or closed and which control had
- * focus (both by `data-key`), so a refresh does not undo what the person did.
+ * Keeps (by `data-key`) which <details> were open and what had focus: a refresh undoes nothing.
  * @param {HTMLElement} root
  * @param {Node[]} nodes
  */

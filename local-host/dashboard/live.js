@@ -1,23 +1,16 @@
-// Live updates over GET /api/events/stream (Server-Sent Events). Read with fetch(), not
-// EventSource: EventSource cannot send X-API-Key (needed when reads are protected) and never
-// tells a 501 (Lambda: no streams) from a dropped connection. It reconnects with ?after=<last id>
-// as EventSource would with Last-Event-ID, so no event still in the log is missed.
+// The event stream (SSE) through fetch(): EventSource sends no X-API-Key, nor tells 501 from a drop.
 
 import { keyHeader } from './api.js';
 
-/** @typedef {import('./types.js').StoredEvent} StoredEvent */
-
 /**
- * Follows the stream: `onEvent` per event, `onLive(true | false)` as it opens and drops.
- * A 501 (Lambda) or 404 ends it for good: the page polls instead.
- * @param {(event: StoredEvent) => void} onEvent
+ * `onLive` says when the stream opens and drops; a 501 or 404 ends it for good (the page polls).
+ * @param {(event: Api.StoredEvent) => void} onEvent
  * @param {(live: boolean) => void} onLive
  */
 export function follow(onEvent, onLive) {
   let after = /** @type {number | null} */ (null);
   async function connect() {
-    // Right after a drop, as EventSource would (the stream asks for 1 s) or once a key may
-    // have been entered; slower while the stream fails.
+    // Soon after a drop (the stream asks for 1 s) or a 401/403 (a key may come); else slower.
     let delay = 5000;
     try {
       const response = await fetch(`api/events/stream${after === null ? '' : `?after=${after}`}`, {

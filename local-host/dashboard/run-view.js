@@ -1,35 +1,27 @@
-// The run view, /#/runs/<id>: every step with its attempts and errors, the test counts and the
-// failures, what started the run, and Cancel / Rerun.
+// The run view, #/runs/<id>: steps with attempts and errors, tests, failures, Cancel and Rerun.
 
 import { act, getJson, showOutcome } from './api.js';
 import { h, rebuild, timeAgo } from './dom.js';
 import { formatDuration, plural, prettyJson, shortId } from './format.js';
-import { runLink } from './runs.js';
+import { runLink, workflowHref } from './runs.js';
 import {
   ended,
   pill,
+  runDuration,
   runStatus,
   stepStatus,
-  testsClass,
-  testsText,
+  testsBadge,
   triggerText,
 } from './status.js';
 
-/**
- * @typedef {import('./types.js').HistoryRecordDetail} Run
- * @typedef {import('./types.js').Workflow} Workflow
- * @typedef {import('./api.js').Outcome<{ run_id: string }>} Outcome
- */
-
 let shown = '';
 /** The last Cancel or Rerun on this page, and for which run. */
-let outcome = /** @type {{ id: string, outcome: Outcome } | null} */ (null);
+let outcome = /** @type {{ id: string, outcome: Ui.Outcome<{ run_id: string }> } | null} */ (null);
 
-/**
- * @param {string} label
- * @param {string} text
- * @param {string} className
- */
+/** @param {string} text */
+const muted = (text) => h('span', { class: 'muted' }, text);
+
+/** @param {string} label @param {string} text @param {string} className */
 const block = (label, text, className) =>
   h(
     'div',
@@ -39,9 +31,8 @@ const block = (label, text, className) =>
   );
 
 /**
- * A step: status, type, service, duration, attempts; its error or skip reason; every attempt
- * when there were several; its data, folded.
- * @param {import('./types.js').HistoryStepDetail} step
+ * A step, its error or skip reason, every attempt when there were several, its data folded.
+ * @param {Api.HistoryStepDetail} step
  * @param {number} index
  */
 function stepItem(step, index) {
@@ -54,13 +45,9 @@ function stepItem(step, index) {
       { class: 'detail-head' },
       pill(stepStatus(step)),
       h('strong', {}, step.step_type),
-      h('span', { class: 'muted' }, ' on '),
+      muted(' on '),
       h('code', {}, step.service),
-      h(
-        'span',
-        { class: 'muted' },
-        ` · ${formatDuration(step.duration_ms)} · ${plural(step.attempts, 'attempt')}`,
-      ),
+      muted(` · ${formatDuration(step.duration_ms)} · ${plural(step.attempts, 'attempt')}`),
     ),
     step.error ? block(step.skipped ? 'Reason' : 'Error', step.error, 'detail-error') : '',
     attempts.length > 1
@@ -71,10 +58,10 @@ function stepItem(step, index) {
             h(
               'li',
               {},
-              h('span', { class: 'muted' }, `Attempt ${a.attempt} `),
+              muted(`Attempt ${a.attempt} `),
               pill(stepStatus({ success: a.success, skipped: false })),
               ` ${formatDuration(a.duration_ms)}`,
-              a.error ? h('span', { class: 'muted' }, ` — ${a.error}`) : null,
+              a.error && muted(` — ${a.error}`),
             ),
           ),
         )
@@ -90,10 +77,7 @@ function stepItem(step, index) {
   );
 }
 
-/**
- * A failure entry's name (`test`, else `name`, else `id`, as §14 reads them) and error text.
- * @param {unknown} entry
- */
+/** Its name is `test`, else `name`, else `id`, as §14 reads them. @param {unknown} entry */
 function failure(entry) {
   const f = /** @type {Record<string, unknown>} */ (
     entry && typeof entry === 'object' ? entry : {}
@@ -106,7 +90,7 @@ function failure(entry) {
   };
 }
 
-/** @param {Run} run */
+/** @param {Api.HistoryRecordDetail} run */
 function failureList(run) {
   const items = run.steps.flatMap((step) => {
     const list = step.data.failures;
@@ -118,7 +102,7 @@ function failureList(run) {
         { 'data-test': name },
         name ? h('code', {}, name) : h('em', {}, 'no test name'),
         h('span', { class: 'failure-error' }, error),
-        h('span', { class: 'muted' }, `${step.step_type} on ${step.service}`),
+        muted(`${step.step_type} on ${step.service}`),
       );
     });
   });
@@ -130,16 +114,10 @@ function failureList(run) {
   );
 }
 
-/**
- * @param {string} term
- * @param {...(Node | string | null)} value
- */
+/** @param {string} term @param {...(Node | string | null)} value */
 const fact = (term, ...value) => h('div', {}, h('dt', {}, term), h('dd', {}, ...value));
 
-/**
- * @param {Run} run
- * @param {() => void} changed
- */
+/** @param {Api.HistoryRecordDetail} run @param {() => void} changed */
 function actions(run, changed) {
   const { run_id: id } = run;
   /** @param {string} label @param {string} path @param {unknown} body @param {string} key */
@@ -175,15 +153,15 @@ function actions(run, changed) {
 }
 
 /**
- * Renders the run; a refresh that changes nothing leaves the page alone.
+ * A refresh that changes nothing leaves the page alone.
  * @param {HTMLElement} root
  * @param {string} id
- * @param {Promise<{ workflows: ReadonlyMap<string, Workflow> }>} page once the workflows are known
+ * @param {Promise<Ui.PageState>} page
  * @param {() => void} changed asks the page to refresh
  */
 export async function showRun(root, id, page, changed) {
-  /** @type {[Run, { workflows: ReadonlyMap<string, Workflow> }]} */
-  const [run, { workflows }] = await Promise.all([
+  /** @type {[Api.HistoryRecordDetail, Ui.PageState]} */
+  const [run, { workflowsByKey }] = await Promise.all([
     getJson(`api/runs/${encodeURIComponent(id)}`),
     page,
   ]);
@@ -191,7 +169,7 @@ export async function showRun(root, id, page, changed) {
   if (signature === shown && root.dataset.shows === id) return;
   shown = signature;
   root.dataset.shows = id;
-  const workflow = workflows.get(run.workflow_name);
+  const workflow = workflowsByKey.get(run.workflow_name);
   const name = workflow?.name ?? run.workflow_name;
   const status = runStatus(run);
   const pending = ended(run) ? [] : (workflow?.steps.slice(run.steps.length) ?? []);
@@ -201,7 +179,7 @@ export async function showRun(root, id, page, changed) {
       'nav',
       { class: 'crumbs', 'aria-label': 'Breadcrumb' },
       h('a', { href: '#/' }, 'Overview'),
-      h('a', { href: `#/workflows/${encodeURIComponent(run.workflow_name)}` }, name),
+      h('a', { href: workflowHref(run.workflow_name) }, name),
       h('span', { 'aria-current': 'page' }, `run ${shortId(id)}`),
     ),
     h(
@@ -218,9 +196,7 @@ export async function showRun(root, id, page, changed) {
         { class: 'facts' },
         fact(
           'Tests',
-          run.tests
-            ? h('span', { class: testsClass(run.tests) }, testsText(run.tests))
-            : 'none ran',
+          testsBadge(run.tests) || 'none ran',
           run.tests?.failed ? ` · ${run.tests.failed} failed` : '',
         ),
         fact('Trigger', h('span', { class: 'run-trigger' }, triggerText(run))),
@@ -233,7 +209,7 @@ export async function showRun(root, id, page, changed) {
         fact('Queued', timeAgo(run.queued_at)),
         run.started_at ? fact('Started', timeAgo(run.started_at)) : null,
         run.completed_at ? fact('Ended', timeAgo(run.completed_at)) : null,
-        fact('Duration', ended(run) ? formatDuration(run.duration_ms) : 'in progress'),
+        fact('Duration', runDuration(run)),
         run.reason ? fact('Reason', run.reason) : null,
       ),
       actions(run, changed),

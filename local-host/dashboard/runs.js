@@ -1,11 +1,22 @@
-// The recent runs: status, workflow, test counts, start, duration, trigger, and a chip per step;
-// each leads to the run's view.
+// The recent runs, each with a chip per step.
 
-import { byId, h, part, reconcile, setAttr, setText, timeAgo, updateTimeAgo } from './dom.js';
-import { formatDuration, plural, shortId } from './format.js';
+import {
+  byId,
+  h,
+  part,
+  rebuildIfChanged,
+  reconcile,
+  setAttr,
+  setText,
+  showCount,
+  timeAgo,
+  updateTimeAgo,
+} from './dom.js';
+import { plural, shortId } from './format.js';
 import {
   ended,
   pill,
+  runDuration,
   runStatus,
   stepStatus,
   testsClass,
@@ -14,16 +25,12 @@ import {
   updatePill,
 } from './status.js';
 
-/**
- * @typedef {import('./types.js').HistoryRecord} HistoryRecord
- * @typedef {import('./types.js').Workflow} Workflow
- */
-
-let workflows = /** @type {ReadonlyMap<string, Workflow>} */ (new Map());
 let rendered = false;
 
 /** @param {string} id */
 export const runLink = (id) => `#/runs/${encodeURIComponent(id)}`;
+/** @param {string} key */
+export const workflowHref = (key) => `#/workflows/${encodeURIComponent(key)}`;
 
 function create() {
   const row = h(
@@ -55,10 +62,9 @@ function create() {
 }
 
 /**
- * A step's chip, leading to the run's view; no status: not run yet.
  * @param {string} type
  * @param {string} service
- * @param {import('./status.js').Status | null} status
+ * @param {Ui.Status | null} status null: not run yet
  * @param {string} href
  */
 const chip = (type, service, status, href) =>
@@ -76,56 +82,51 @@ const chip = (type, service, status, href) =>
 
 /**
  * @param {HTMLElement} row
- * @param {HistoryRecord} run
+ * @param {Api.HistoryRecord} run
+ * @param {Api.Workflow} [workflow]
  */
-function update(row, run) {
+function update(row, run, workflow) {
   const status = runStatus(run);
   setAttr(row, 'data-status', status.label);
   updatePill(part(row, '.run-head > .pill'), status);
-  const workflow = workflows.get(run.workflow_name);
   const name = part(row, '.run-workflow');
   setText(name, workflow?.name ?? run.workflow_name);
-  setAttr(name, 'href', `#/workflows/${encodeURIComponent(run.workflow_name)}`);
+  setAttr(name, 'href', workflowHref(run.workflow_name));
   const tests = part(row, '.tests');
   setText(tests, testsText(run.tests));
   setAttr(tests, 'class', testsClass(run.tests));
   tests.hidden = !run.tests;
   setText(part(row, '.run-started > span'), run.started_at ? 'started ' : 'queued ');
   updateTimeAgo(part(row, '.run-started time'), run.started_at ?? run.queued_at);
-  setText(
-    part(row, '.run-duration'),
-    ended(run) ? formatDuration(run.duration_ms) : run.started_at ? 'in progress' : 'waiting',
-  );
+  setText(part(row, '.run-duration'), run.started_at || ended(run) ? runDuration(run) : 'waiting');
   setText(part(row, '.run-trigger'), triggerText(run));
   const id = part(row, '.run-id');
   const href = runLink(run.run_id);
   setText(id, shortId(run.run_id));
   setAttr(id, 'href', href);
   setAttr(id, 'title', `Run ${run.run_id}: its details`);
-
   // Steps not recorded yet are shown as pending while the run goes on.
   const pending = ended(run) ? [] : (workflow?.steps.slice(run.steps.length) ?? []);
-  const chips = part(row, '.run-steps');
-  const signature = JSON.stringify([run.steps, pending.length]);
-  if (chips.dataset.signature !== signature) {
-    chips.dataset.signature = signature;
-    chips.replaceChildren(
-      ...run.steps.map((s) => chip(s.step_type, s.service, stepStatus(s), href)),
-      ...pending.map((s) => chip(s.type, s.service, null, href)),
-    );
-  }
+  rebuildIfChanged(part(row, '.run-steps'), [run.steps, pending.length], () => [
+    ...run.steps.map((s) => chip(s.step_type, s.service, stepStatus(s), href)),
+    ...pending.map((s) => chip(s.type, s.service, null, href)),
+  ]);
 }
 
-/**
- * @param {readonly HistoryRecord[]} runs
- * @param {ReadonlyMap<string, Workflow>} workflowsByKey
- */
-export function renderRuns(runs, workflowsByKey) {
-  workflows = workflowsByKey;
-  reconcile(byId('run-list'), runs, (r) => r.run_id, create, update);
+/** @param {Ui.PageState} state */
+export function renderRuns({ history: runs, workflowsByKey }) {
+  reconcile(
+    byId('run-list'),
+    runs,
+    (r) => r.run_id,
+    create,
+    (row, run) => update(row, run, workflowsByKey.get(run.workflow_name)),
+  );
   rendered = true;
-  const empty = byId('runs-empty');
-  empty.hidden = runs.length > 0;
-  setText(empty, 'No runs yet. Press Run on a workflow to start one.');
-  setText(byId('runs-count'), runs.length === 0 ? '' : `last ${plural(runs.length, 'run')}`);
+  showCount(
+    'runs',
+    runs.length,
+    'No runs yet. Press Run on a workflow to start one.',
+    `last ${plural(runs.length, 'run')}`,
+  );
 }

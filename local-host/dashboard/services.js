@@ -1,15 +1,13 @@
 // The services and their live health.
 
-import { byId, h, part, reconcile, setAttr, setText } from './dom.js';
+import { byId, h, part, reconcile, setAttr, setText, showCount } from './dom.js';
 import { formatDuration, plural } from './format.js';
-import { pill, SERVICE_STATUS, updatePill } from './status.js';
+import { makeStatus, pill, SERVICE_STATUS, updatePill } from './status.js';
 
-/** @typedef {import('./types.js').Service} Service */
-
-/** Only http(s) URLs become links (the config allows no others, but the page does not rely on it). */
+/** Only http(s) URLs become links, whatever the config allows. */
 const SAFE_URL = /^https?:\/\//i;
 
-/** @param {Service} _service */
+/** @param {Api.Service} _service */
 function create(_service) {
   return h(
     'li',
@@ -27,16 +25,9 @@ function create(_service) {
   );
 }
 
-/**
- * @param {HTMLElement} row
- * @param {Service} service
- */
+/** @param {HTMLElement} row @param {Api.Service} service */
 function update(row, service) {
-  const status = SERVICE_STATUS[service.status] ?? {
-    tone: 'warn',
-    symbol: '?',
-    label: service.status,
-  };
+  const status = SERVICE_STATUS[service.status] ?? makeStatus('warn', '?', service.status);
   setAttr(row, 'data-status', service.status);
   setText(part(row, '.service-name'), service.name);
   setText(part(row, '.service-key'), service.key);
@@ -59,19 +50,14 @@ function update(row, service) {
   error.hidden = !service.error;
 }
 
-/** @param {readonly Service[]} services */
+/** @param {readonly Api.Service[]} services */
 export function renderServices(services) {
-  const list = byId('service-list');
-  reconcile(list, services, (s) => s.key, create, update);
-  const empty = byId('services-empty');
-  empty.hidden = services.length > 0;
-  setText(
-    empty,
-    'No services are configured. Add a services: section to .aegis.yaml (see examples/demo.aegis.yaml).',
-  );
+  reconcile(byId('service-list'), services, (s) => s.key, create, update);
   const healthy = services.filter((s) => s.status === 'healthy').length;
-  setText(
-    byId('services-count'),
-    services.length === 0 ? '' : `${healthy} of ${plural(services.length, 'service')} healthy`,
+  showCount(
+    'services',
+    services.length,
+    'No services are configured. Add a services: section to .aegis.yaml (see examples/demo.aegis.yaml).',
+    `${healthy} of ${plural(services.length, 'service')} healthy`,
   );
 }

@@ -1,84 +1,76 @@
 // Status pills: a symbol and a word, so no state is told by colour alone.
 
 import { h, setAttr, setText } from './dom.js';
+import { formatDuration } from './format.js';
 
 /**
- * @typedef {'ok' | 'fail' | 'skip' | 'warn' | 'info' | 'muted'} Tone
- * @typedef {{ tone: Tone, symbol: string, label: string }} Status
+ * @param {Ui.Tone} tone
+ * @param {string} symbol
+ * @param {string} label
+ * @returns {Ui.Status}
  */
+export const makeStatus = (tone, symbol, label) => ({ tone, symbol, label });
 
-/** @type {Record<string, Status>} */
+const PASSED = makeStatus('ok', '✓', 'passed');
+const FAILED = makeStatus('fail', '✗', 'failed');
+
+/** @param {boolean | null} success */
+export const passedOrFailed = (success) => (success ? PASSED : FAILED);
+
+/** @type {Record<string, Ui.Status>} */
 export const SERVICE_STATUS = {
-  healthy: { tone: 'ok', symbol: '✓', label: 'healthy' },
-  unhealthy: { tone: 'fail', symbol: '✗', label: 'unhealthy' },
-  unreachable: { tone: 'fail', symbol: '⊘', label: 'unreachable' },
-  timeout: { tone: 'warn', symbol: '◷', label: 'timeout' },
+  healthy: makeStatus('ok', '✓', 'healthy'),
+  unhealthy: makeStatus('fail', '✗', 'unhealthy'),
+  unreachable: makeStatus('fail', '⊘', 'unreachable'),
+  timeout: makeStatus('warn', '◷', 'timeout'),
 };
 
-/** @type {Record<string, Status>} */
+/** @type {Record<string, Ui.Status>} */
 const RUN_STATUS = {
-  queued: { tone: 'muted', symbol: '◷', label: 'queued' },
-  running: { tone: 'info', symbol: '●', label: 'running' },
-  cancelled: { tone: 'skip', symbol: '⊘', label: 'cancelled' },
-  interrupted: { tone: 'warn', symbol: '⚠', label: 'interrupted' },
+  queued: makeStatus('muted', '◷', 'queued'),
+  running: makeStatus('info', '●', 'running'),
+  cancelled: makeStatus('skip', '⊘', 'cancelled'),
+  interrupted: makeStatus('warn', '⚠', 'interrupted'),
 };
 
-/** @param {{ status: string }} run */
+/** @type {Record<string, Ui.Status>} */
+export const DELIVERY_STATUS = {
+  delivered: makeStatus('ok', '✓', 'delivered'),
+  failed: FAILED,
+  pending: makeStatus('info', '●', 'pending'),
+};
+
+/** @param {Api.RunFields} run */
 export const ended = (run) => run.status !== 'queued' && run.status !== 'running';
 
-/**
- * "10/12 passed", told by colour and by word; '' when no test step answered.
- * @param {{ total: number, passed: number, failed: number } | null} tests
- */
-export function testsText(tests) {
-  return tests ? `${tests.passed}/${tests.total} passed` : '';
-}
+/** @param {Api.RunFields} run */
+export const runDuration = (run) => (ended(run) ? formatDuration(run.duration_ms) : 'in progress');
 
-/**
- * The classes of a test-count badge.
- * @param {{ failed: number } | null} tests
- */
+/** "10/12 passed"; '' when no test step answered. @param {Api.TestCounts | null} tests */
+export const testsText = (tests) => (tests ? `${tests.passed}/${tests.total} passed` : '');
+
+/** @param {Api.TestCounts | null} tests */
 export const testsClass = (tests) => `tests tone-${tests && tests.failed > 0 ? 'fail' : 'ok'}`;
 
-/**
- * "schedule", "api by ci-bot".
- * @param {{ trigger: string, triggered_by: string | null }} run
- */
+/** @param {Api.TestCounts | null} tests */
+export const testsBadge = (tests) =>
+  tests ? h('span', { class: testsClass(tests) }, testsText(tests)) : '';
+
+/** "schedule", "api by ci-bot". @param {Api.RunFields} run */
 export const triggerText = (run) =>
   run.triggered_by ? `${run.trigger} by ${run.triggered_by}` : run.trigger;
 
-/**
- * @param {{ status: string, success: boolean | null }} run
- * @returns {Status}
- */
-export function runStatus(run) {
-  const other = RUN_STATUS[run.status];
-  if (other) return other;
-  return run.success
-    ? { tone: 'ok', symbol: '✓', label: 'passed' }
-    : { tone: 'fail', symbol: '✗', label: 'failed' };
-}
+/** @param {Api.RunFields} run */
+export const runStatus = (run) => RUN_STATUS[run.status] ?? passedOrFailed(run.success);
 
-/**
- * @param {{ success: boolean, skipped: boolean, reused?: boolean }} step
- * @returns {Status}
- */
+/** @param {{ success: boolean, skipped: boolean, reused?: boolean }} step */
 export function stepStatus(step) {
-  if (step.reused) return { tone: 'ok', symbol: '↺', label: 'reused' };
-  if (step.skipped) return { tone: 'skip', symbol: '⊘', label: 'skipped' };
-  return step.success
-    ? { tone: 'ok', symbol: '✓', label: 'passed' }
-    : { tone: 'fail', symbol: '✗', label: 'failed' };
+  if (step.reused) return makeStatus('ok', '↺', 'reused');
+  if (step.skipped) return makeStatus('skip', '⊘', 'skipped');
+  return passedOrFailed(step.success);
 }
 
-/** @type {Record<string, Status>} */
-export const DELIVERY_STATUS = {
-  delivered: { tone: 'ok', symbol: '✓', label: 'delivered' },
-  failed: { tone: 'fail', symbol: '✗', label: 'failed' },
-  pending: { tone: 'info', symbol: '●', label: 'pending' },
-};
-
-/** @param {Status} [status] */
+/** @param {Ui.Status} [status] */
 export function pill(status) {
   const element = h(
     'span',
@@ -90,10 +82,7 @@ export function pill(status) {
   return element;
 }
 
-/**
- * @param {Element} element
- * @param {Status} status
- */
+/** @param {Element} element @param {Ui.Status} status */
 export function updatePill(element, { tone, symbol, label }) {
   setAttr(element, 'class', `pill tone-${tone}`);
   const [symbolEl, labelEl] = element.children;

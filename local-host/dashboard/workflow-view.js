@@ -1,48 +1,31 @@
-// The workflow view, /#/workflows/<key>?days=&status=&offset=: its trends as inline SVG charts,
-// its tests (flaky first), its next scheduled run, and its history, paged and filtered.
+// The workflow view, #/workflows/<key>?days=&status=&offset=: trends, tests, schedule, history.
 
 import { getJson } from './api.js';
 import { h, rebuild, timeAgo } from './dom.js';
 import { formatDuration, percent, shortId } from './format.js';
-import { runLink } from './runs.js';
-import { ended, pill, runStatus, testsClass, testsText, triggerText } from './status.js';
-import { nextRun, nextRunLine } from './workflows.js';
-
-/**
- * @typedef {import('./types.js').HistoryRecord} HistoryRecord
- * @typedef {import('./types.js').TestInsight} TestInsight
- * @typedef {import('./types.js').WorkflowStats} WorkflowStats
- * @typedef {WorkflowStats['by_day'][number]} Day
- * @typedef {import('./types.js').Workflow} Workflow
- * @typedef {import('./types.js').Schedule} Schedule
- * @typedef {{ key: string, days: number, status: string, offset: number, limit: number }} Query
- * @typedef {{ workflows: ReadonlyMap<string, Workflow>, schedules: readonly Schedule[],
- *   running: ReadonlySet<string>, messages: ReadonlyMap<string, { tone: string, text: string }> }} Page
- */
+import { runLink, workflowHref } from './runs.js';
+import { pill, runDuration, runStatus, testsBadge, triggerText } from './status.js';
+import { nextRun, nextRunLine, runButton, updateRunButton } from './workflows.js';
 
 const STATUSES = ['queued', 'running', 'completed', 'cancelled', 'interrupted'];
 const PERIODS = [7, 30, 90, 365];
 
-/**
- * The view's address with some of its query changed.
- * @param {Query} query
- * @param {Partial<Query>} [change]
- */
-export function workflowLink(query, change = {}) {
+/** The view's address. @param {Ui.Query} query @param {Partial<Ui.Query>} [change] */
+function workflowLink(query, change = {}) {
   const { key, ...rest } = { ...query, ...change };
   const defaults = { days: 30, status: '', offset: 0, limit: 20 };
   const params = Object.entries(rest).filter(
     ([name, value]) => value !== defaults[/** @type {keyof typeof defaults} */ (name)],
   );
   const search = new URLSearchParams(params.map(([n, v]) => [n, String(v)])).toString();
-  return `#/workflows/${encodeURIComponent(key)}${search ? `?${search}` : ''}`;
+  return `${workflowHref(key)}${search ? `?${search}` : ''}`;
 }
 
 /**
- * Reads the query part of the address, keeping only values the API takes.
+ * Keeps only values the API takes.
  * @param {string} key
  * @param {URLSearchParams} params
- * @returns {Query}
+ * @returns {Ui.Query}
  */
 export function readQuery(key, params) {
   /** @param {string} name @param {number} min @param {number} max @param {number} fallback */
@@ -62,11 +45,7 @@ export function readQuery(key, params) {
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
-/**
- * @param {string} tag
- * @param {Record<string, string | number>} attrs
- * @param {...Node} children
- */
+/** @param {string} tag @param {Record<string, string | number>} attrs @param {...Node} children */
 function svg(tag, attrs, ...children) {
   const element = document.createElementNS(SVG_NS, tag);
   for (const [name, value] of Object.entries(attrs)) element.setAttribute(name, String(value));
@@ -83,12 +62,12 @@ const dayName = (date) =>
   });
 
 /**
- * A bar per day, its parts ([height 0..1, class]) stacked from the bottom, a tooltip each.
+ * A bar per day, a tooltip each, its parts ([height 0..1, class]) stacked from the bottom.
  * @param {string} caption
  * @param {string} label what it shows, for screen readers
- * @param {Day[]} days
- * @param {(day: Day) => [number, string][]} parts
- * @param {(day: Day) => string} title
+ * @param {Api.DayStats[]} days
+ * @param {(day: Api.DayStats) => [number, string][]} parts
+ * @param {(day: Api.DayStats) => string} title
  */
 function chart(caption, label, days, parts, title) {
   const bars = days.map((day, i) => {
@@ -129,7 +108,7 @@ function chart(caption, label, days, parts, title) {
   );
 }
 
-/** @param {WorkflowStats} stats */
+/** @param {Api.WorkflowStats} stats */
 function charts(stats) {
   const days = stats.by_day;
   const slowest = Math.max(0, ...days.map((d) => d.p50_ms ?? 0));
@@ -166,11 +145,22 @@ function charts(stats) {
   );
 }
 
-/** @param {readonly TestInsight[]} tests */
+/** @param {readonly Api.TestInsight[]} tests */
 function testTable(tests) {
   if (tests.length === 0)
     return h('p', { class: 'muted' }, 'No test results yet: they come from test and verify steps.');
   const head = ['Test', 'Flaky', 'Failure rate', 'Failed', 'Passed', 'Flips', 'Last failed'];
+  /** @param {Api.TestInsight} t */
+  const cells = (t) => [
+    t.flaky ? h('span', { class: 'pill tone-warn' }, '⚑ flaky') : '',
+    percent(t.failure_rate),
+    String(t.failures),
+    String(t.passes),
+    String(t.flips),
+    t.last_failed_run_id
+      ? h('a', { href: runLink(t.last_failed_run_id) }, timeAgo(t.last_failed_at))
+      : '—',
+  ];
   return h(
     'div',
     { class: 'table-wrap' },
@@ -186,18 +176,7 @@ function testTable(tests) {
             'tr',
             { 'data-test': t.test, class: t.flaky ? 'is-flaky' : null },
             h('th', { scope: 'row' }, h('code', {}, t.test)),
-            h('td', {}, t.flaky ? h('span', { class: 'pill tone-warn' }, '⚑ flaky') : ''),
-            h('td', {}, percent(t.failure_rate)),
-            h('td', {}, String(t.failures)),
-            h('td', {}, String(t.passes)),
-            h('td', {}, String(t.flips)),
-            h(
-              'td',
-              {},
-              t.last_failed_run_id
-                ? h('a', { href: runLink(t.last_failed_run_id) }, timeAgo(t.last_failed_at))
-                : '—',
-            ),
+            ...cells(t).map((cell) => h('td', {}, cell)),
           ),
         ),
       ),
@@ -205,7 +184,7 @@ function testTable(tests) {
   );
 }
 
-/** @param {HistoryRecord} run */
+/** @param {Api.HistoryRecord} run */
 function historyRow(run) {
   return h(
     'li',
@@ -215,12 +194,12 @@ function historyRow(run) {
       { class: 'run-head' },
       pill(runStatus(run)),
       h('a', { class: 'run-id', href: runLink(run.run_id) }, `run ${shortId(run.run_id)}`),
-      run.tests ? h('span', { class: testsClass(run.tests) }, testsText(run.tests)) : '',
+      testsBadge(run.tests),
       h(
         'span',
         { class: 'run-meta dot-list' },
         timeAgo(run.started_at ?? run.queued_at),
-        h('span', {}, ended(run) ? formatDuration(run.duration_ms) : 'in progress'),
+        h('span', {}, runDuration(run)),
         h('span', { class: 'run-trigger' }, triggerText(run)),
       ),
     ),
@@ -228,21 +207,35 @@ function historyRow(run) {
 }
 
 /**
- * @param {Query} query
- * @param {HistoryRecord[]} runs one more than a page, to know whether there is another
+ * @param {string} id
+ * @param {[string, string][]} options each value and its label
+ * @param {string} selected
+ * @param {(value: string) => string} linkTo where a choice moves the view
+ */
+function choice(id, options, selected, linkTo) {
+  const select = h(
+    'select',
+    { id, 'data-key': id },
+    ...options.map(([value, label]) => h('option', { value, selected: value === selected }, label)),
+  );
+  select.addEventListener('change', () => {
+    location.hash = linkTo(select.value);
+  });
+  return select;
+}
+
+/**
+ * @param {Ui.Query} query
+ * @param {Api.HistoryRecord[]} runs one more than a page, to know whether there is another
  */
 function history(query, runs) {
   const page = runs.slice(0, query.limit);
-  const select = h(
-    'select',
-    { id: 'history-status', 'data-key': 'status' },
-    ...['', ...STATUSES].map((s) =>
-      h('option', { value: s, selected: s === query.status }, s || 'all statuses'),
-    ),
+  const select = choice(
+    'history-status',
+    ['', ...STATUSES].map((s) => [s, s || 'all statuses']),
+    query.status,
+    (status) => workflowLink(query, { status, offset: 0 }),
   );
-  select.addEventListener('change', () => {
-    location.hash = workflowLink(query, { status: select.value, offset: 0 });
-  });
   const from = query.offset + 1;
   return h(
     'section',
@@ -277,22 +270,22 @@ function history(query, runs) {
 let shown = '';
 
 /**
- * Renders the workflow's view; a refresh that changes nothing leaves the page alone.
+ * A refresh that changes nothing leaves the page alone.
  * @param {HTMLElement} root
- * @param {Query} query
- * @param {Promise<Page>} known the page's state, once the workflows and schedules are in
+ * @param {Ui.Query} query
+ * @param {Promise<Ui.PageState>} known
  */
 export async function showWorkflow(root, query, known) {
   const base = `api/workflows/${encodeURIComponent(query.key)}`;
   const status = query.status ? `&status=${query.status}` : '';
-  /** @type {[WorkflowStats, TestInsight[], HistoryRecord[], Page]} */
+  /** @type {[Api.WorkflowStats, Api.TestInsight[], Api.HistoryRecord[], Ui.PageState]} */
   const [stats, tests, runs, page] = await Promise.all([
     getJson(`${base}/stats?days=${query.days}`),
     getJson(`${base}/tests?limit=100`),
     getJson(`${base}/history?limit=${query.limit + 1}&offset=${query.offset}${status}`),
     known,
   ]);
-  const workflow = page.workflows.get(query.key);
+  const workflow = page.workflowsByKey.get(query.key);
   const name = workflow?.name ?? query.key;
   const next = nextRun(page.schedules, query.key);
   const running = page.running.has(query.key);
@@ -303,14 +296,15 @@ export async function showWorkflow(root, query, known) {
   root.dataset.shows = query.key;
   document.title = `${name} · Aegis`;
 
-  const period = h(
-    'select',
-    { id: 'period', 'data-key': 'period' },
-    ...PERIODS.map((d) => h('option', { value: d, selected: d === query.days }, `last ${d} days`)),
+  const period = choice(
+    'period',
+    PERIODS.map((d) => [String(d), `last ${d} days`]),
+    String(query.days),
+    (days) => workflowLink(query, { days: Number(days) }),
   );
-  period.addEventListener('change', () => {
-    location.hash = workflowLink(query, { days: Number(period.value) });
-  });
+  const button = runButton(query.key);
+  button.dataset.key = 'run';
+  updateRunButton(button, name, running);
   const flaky = tests.filter((t) => t.flaky).length;
   rebuild(root, [
     h(
@@ -326,19 +320,7 @@ export async function showWorkflow(root, query, known) {
         'div',
         { class: 'workflow-head' },
         h('h2', { id: 'view-title' }, `${name} `, h('code', { class: 'muted' }, query.key)),
-        h(
-          'button',
-          {
-            type: 'button',
-            class: `button button-primary run-button${running ? ' is-running' : ''}`,
-            'data-workflow': query.key,
-            'data-key': 'run',
-            'aria-disabled': running && 'true',
-            'aria-busy': running && 'true',
-          },
-          h('span', { class: 'run-icon', 'aria-hidden': 'true' }, running ? '' : '▶'),
-          running ? 'Running…' : 'Run',
-        ),
+        button,
       ),
       h(
         'p',

@@ -1,25 +1,25 @@
 // The workflows, their steps, and a Run button each.
 
-import { byId, h, part, reconcile, setAttr, setText, timeAgo, updateTimeAgo } from './dom.js';
+import { showOutcome } from './api.js';
+import {
+  byId,
+  h,
+  part,
+  rebuildIfChanged,
+  reconcile,
+  setAttr,
+  setText,
+  showCount,
+  timeAgo,
+  updateTimeAgo,
+} from './dom.js';
 import { formatSeconds, plural } from './format.js';
+import { workflowHref } from './runs.js';
 import { pill, runStatus, updatePill } from './status.js';
 
-/**
- * @typedef {import('./types.js').Workflow} Workflow
- * @typedef {import('./types.js').WorkflowStep} WorkflowStep
- * @typedef {import('./types.js').HistoryRecord} HistoryRecord
- * @typedef {import('./types.js').Schedule} Schedule
- * @typedef {{ lastRuns: Map<string, HistoryRecord>, running: Set<string>,
- *   messages: Map<string, { tone: 'ok' | 'fail', text: string }>, schedules: Schedule[] }} WorkflowState
- */
-
-/**
- * The soonest next tick of a workflow's schedules, or null.
- * @param {readonly Schedule[]} schedules
- * @param {string} key
- */
+/** The soonest of the workflow's. @param {readonly Api.Schedule[]} schedules @param {string} key */
 export function nextRun(schedules, key) {
-  let next = /** @type {Schedule | null} */ (null);
+  let next = /** @type {Api.Schedule | null} */ (null);
   for (const s of schedules)
     if (
       s.workflow === key &&
@@ -30,51 +30,43 @@ export function nextRun(schedules, key) {
   return next;
 }
 
-/**
- * "Next run" and when, or nothing.
- * @param {Schedule | null} next
- */
-export function nextRunLine(next) {
-  return h(
-    'p',
-    { class: 'workflow-next', hidden: !next },
-    'Next run ',
-    timeAgo(next?.next_run_at),
-    ' ',
-    next ? h('code', { title: `in ${next.timezone}` }, next.cron) : null,
+/** "Next run" and when. @param {Api.Schedule} next */
+const nextRunParts = (next) => [
+  'Next run ',
+  timeAgo(next.next_run_at),
+  ' ',
+  h('code', { title: `in ${next.timezone}` }, next.cron),
+];
+
+/** @param {Api.Schedule} next */
+export const nextRunLine = (next) => h('p', { class: 'workflow-next' }, ...nextRunParts(next));
+
+/** Its clicks are handled in app.js. @param {string} key */
+export const runButton = (key) =>
+  h(
+    'button',
+    { type: 'button', class: 'button button-primary run-button', 'data-workflow': key },
+    h('span', { class: 'run-icon', 'aria-hidden': 'true' }),
+    h('span', { class: 'run-label' }),
   );
+
+/** @param {HTMLElement} button @param {string} name the workflow's @param {boolean} running */
+export function updateRunButton(button, name, running) {
+  // aria-disabled rather than disabled: the button keeps keyboard focus while the run goes on.
+  setAttr(button, 'aria-disabled', running && 'true');
+  setAttr(button, 'aria-busy', running && 'true');
+  setAttr(button, 'aria-label', `${running ? 'Running' : 'Run'} ${name}`);
+  setText(part(button, '.run-icon'), running ? '' : '▶');
+  setText(part(button, '.run-label'), running ? 'Running…' : 'Run');
+  button.classList.toggle('is-running', running);
 }
 
-/**
- * @param {string} text
- * @param {string} kind
- * @param {string} [title]
- */
-function badge(text, kind, title) {
-  return h('span', { class: `badge badge-${kind}`, title }, text);
-}
+/** @param {string} text @param {string} kind @param {string} [title] */
+const badge = (text, kind, title) => h('span', { class: `badge badge-${kind}`, title }, text);
 
-/**
- * @param {WorkflowStep} step
- * @param {number} index
- */
+/** @param {Api.WorkflowStep} step @param {number} index */
 function stepItem(step, index) {
-  const badges = h('span', { class: 'badges' });
-  if (step.condition)
-    badges.append(
-      badge(`if ${step.condition}`, 'condition', 'Runs only when this condition holds'),
-    );
-  if (step.parallel)
-    badges.append(badge('parallel', 'parallel', 'Runs alongside the neighbouring parallel steps'));
-  if (step.retries > 0)
-    badges.append(
-      badge(
-        `retries ${step.retries}`,
-        'retries',
-        `Up to ${step.retries} more attempts, backing off from ${formatSeconds(step.retry_delay)}`,
-      ),
-    );
-  badges.append(badge(`timeout ${formatSeconds(step.timeout)}`, 'timeout', 'Timeout per attempt'));
+  const { condition, parallel, retries, timeout } = step;
   return h(
     'li',
     { class: 'wf-step' },
@@ -82,11 +74,23 @@ function stepItem(step, index) {
     h('span', { class: 'wf-step-type' }, step.type),
     h('span', { class: 'wf-step-on' }, 'on'),
     h('code', { class: 'wf-step-service' }, step.service),
-    badges,
+    h(
+      'span',
+      { class: 'badges' },
+      condition && badge(`if ${condition}`, 'condition', 'Runs only when this condition holds'),
+      parallel && badge('parallel', 'parallel', 'Runs alongside the neighbouring parallel steps'),
+      retries > 0 &&
+        badge(
+          `retries ${retries}`,
+          'retries',
+          `Up to ${retries} more attempts, backing off from ${formatSeconds(step.retry_delay)}`,
+        ),
+      badge(`timeout ${formatSeconds(timeout)}`, 'timeout', 'Timeout per attempt'),
+    ),
   );
 }
 
-/** @param {Workflow} workflow */
+/** @param {Api.Workflow} workflow */
 function create(workflow) {
   return h(
     'li',
@@ -97,23 +101,10 @@ function create(workflow) {
       h(
         'div',
         { class: 'workflow-title' },
-        h(
-          'h3',
-          { class: 'workflow-name' },
-          h('a', { href: `#/workflows/${encodeURIComponent(workflow.key)}` }),
-        ),
+        h('h3', { class: 'workflow-name' }, h('a', { href: workflowHref(workflow.key) })),
         h('code', { class: 'workflow-key' }),
       ),
-      h(
-        'button',
-        {
-          type: 'button',
-          class: 'button button-primary run-button',
-          'data-workflow': workflow.key,
-        },
-        h('span', { class: 'run-icon', 'aria-hidden': 'true' }),
-        h('span', { class: 'run-label' }),
-      ),
+      runButton(workflow.key),
     ),
     h(
       'p',
@@ -122,32 +113,24 @@ function create(workflow) {
       pill(),
       timeAgo(),
     ),
-    nextRunLine(null),
+    h('p', { class: 'workflow-next' }),
     h('ol', { class: 'wf-steps', 'aria-label': `Steps of ${workflow.name}` }),
     h('p', { class: 'workflow-message', role: 'status' }),
   );
 }
 
 /**
- * @param {WorkflowState} state
- * @returns {(card: HTMLElement, workflow: Workflow) => void}
+ * @param {Ui.PageState} state
+ * @returns {(card: HTMLElement, workflow: Api.Workflow) => void}
  */
 function updater(state) {
   return (card, workflow) => {
     setText(part(card, '.workflow-name a'), workflow.name);
     setText(part(card, '.workflow-key'), workflow.key);
+    updateRunButton(part(card, '.run-button'), workflow.name, state.running.has(workflow.key));
 
-    const running = state.running.has(workflow.key);
-    const button = part(card, '.run-button');
-    // aria-disabled rather than disabled: the button keeps keyboard focus while the run goes on.
-    setAttr(button, 'aria-disabled', running ? 'true' : null);
-    setAttr(button, 'aria-busy', running ? 'true' : null);
-    setAttr(button, 'aria-label', running ? `Running ${workflow.name}` : `Run ${workflow.name}`);
-    setText(part(button, '.run-icon'), running ? '' : '▶');
-    setText(part(button, '.run-label'), running ? 'Running…' : 'Run');
-    button.classList.toggle('is-running', running);
-
-    const last = state.lastRuns.get(workflow.key);
+    // The history is newest first.
+    const last = state.history.find((run) => run.workflow_name === workflow.key);
     const lastLine = part(card, '.workflow-last');
     lastLine.hidden = !last;
     if (last) {
@@ -157,42 +140,23 @@ function updater(state) {
 
     const next = nextRun(state.schedules, workflow.key);
     const nextLine = part(card, '.workflow-next');
-    const signature = JSON.stringify(next);
-    if (nextLine.dataset.signature !== signature) {
-      nextLine.replaceWith(nextRunLine(next));
-      part(card, '.workflow-next').dataset.signature = signature;
-    }
+    nextLine.hidden = !next;
+    rebuildIfChanged(nextLine, next, () => (next ? nextRunParts(next) : []));
 
     // Steps are configuration: rebuilt only when they differ.
-    const steps = part(card, '.wf-steps');
-    const stepsSignature = JSON.stringify(workflow.steps);
-    if (steps.dataset.signature !== stepsSignature) {
-      steps.dataset.signature = stepsSignature;
-      steps.replaceChildren(...workflow.steps.map(stepItem));
-    }
-
-    const message = state.messages.get(workflow.key);
-    const messageEl = part(card, '.workflow-message');
-    setText(messageEl, message?.text ?? '');
-    setAttr(messageEl, 'data-tone', message?.tone ?? null);
-    messageEl.hidden = !message;
+    rebuildIfChanged(part(card, '.wf-steps'), workflow.steps, () => workflow.steps.map(stepItem));
+    showOutcome(part(card, '.workflow-message'), state.messages.get(workflow.key));
   };
 }
 
-/**
- * @param {readonly Workflow[]} workflows
- * @param {WorkflowState} state
- */
-export function renderWorkflows(workflows, state) {
+/** @param {Ui.PageState} state */
+export function renderWorkflows(state) {
+  const { workflows } = state;
   reconcile(byId('workflow-list'), workflows, (w) => w.key, create, updater(state));
-  const empty = byId('workflows-empty');
-  empty.hidden = workflows.length > 0;
-  setText(
-    empty,
+  showCount(
+    'workflows',
+    workflows.length,
     'No workflows are configured. Add a workflows: section to .aegis.yaml (see examples/demo.aegis.yaml).',
-  );
-  setText(
-    byId('workflows-count'),
-    workflows.length === 0 ? '' : plural(workflows.length, 'workflow'),
+    plural(workflows.length, 'workflow'),
   );
 }
