@@ -10,7 +10,7 @@ import { ApiKeys } from './auth.ts';
 import { decodeBody, readBody } from './body.ts';
 import { errorHandler, requestEnvelope, unmatched } from './middleware.ts';
 import { PrebuiltAnswers } from './prebuilt-answers.ts';
-import { expressPath, isReply, isStreamReply, type RouteDefinition } from './route.ts';
+import { expressPath, isJsonText, isReply, isStreamReply, type RouteDefinition } from './route.ts';
 import { parseInput } from './validate.ts';
 
 export interface ApiAppOptions {
@@ -79,6 +79,7 @@ function routeHandler(
       };
       const result = await route.handle(input, context, req);
       if (isStreamReply(result)) return result.stream(req, res);
+      if (isJsonText(result)) return void sendJsonBytes(res, 200, Buffer.from(result.json));
       if (isReply(result)) {
         if (result.headers)
           for (const [name, value] of Object.entries(result.headers)) res.setHeader(name, value);
