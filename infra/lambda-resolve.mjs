@@ -1,5 +1,6 @@
 // How the Lambda bundles resolve packages: no native code, and none of the
 // dead weight that would push a function past 1 MiB (see infra/README.md).
+import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 
 /**
@@ -126,40 +127,52 @@ const withoutOpenTelemetry = {
 };
 
 /**
- * Express looks content types up in mime-db (147 KiB of JSON) for
- * `res.type()` and static files. A Lambda function serves no static files
- * and answers JSON, SSE and plain text only, so its bundle carries those
- * types alone; the CLI keeps the whole database for the dashboard's files.
+ * Express looks content types up in mime-db (147 KiB of JSON, about 3.5 MB
+ * of resident memory once parsed) for `res.type()` and static files. Aegis
+ * answers JSON, SSE and plain text, and serves only the dashboard's own
+ * files, so a bundle carries those types alone, as mime-db has them. A
+ * Lambda function serves no files: it takes the API's types only.
  */
-const API_MIME_TYPES = {
-  'application/json': {
-    source: 'iana',
-    charset: 'UTF-8',
-    compressible: true,
-    extensions: ['json'],
-  },
-  'text/plain': { source: 'iana', compressible: true, extensions: ['txt', 'text'] },
-  'text/html': { source: 'iana', compressible: true, extensions: ['html', 'htm'] },
-  'text/event-stream': { source: 'iana', compressible: true },
-  'application/octet-stream': { source: 'iana', compressible: false, extensions: ['bin'] },
-};
-const apiMimeTypesOnly = {
-  name: 'api-mime-types-only',
-  setup(build) {
-    build.onLoad({ filter: /[\\/]mime-db[\\/]db\.json$/ }, () => ({
-      contents: JSON.stringify(API_MIME_TYPES),
-      loader: 'json',
-    }));
-  },
-};
+const API_MIME_TYPES = ['application/json', 'text/plain', 'text/html', 'application/octet-stream'];
+/** Not in mime-db; Express looks it up when the event stream sets its type. */
+const EXTRA_TYPES = { 'text/event-stream': { source: 'iana', compressible: true } };
+const DASHBOARD_MIME_TYPES = [
+  ...API_MIME_TYPES,
+  'text/css',
+  'text/javascript',
+  'image/png',
+  'image/svg+xml',
+  'image/vnd.microsoft.icon',
+  'application/manifest+json',
+];
+
+function mimeTypesOnly(types) {
+  return {
+    name: 'mime-types-only',
+    setup(build) {
+      build.onLoad({ filter: /[\\/]mime-db[\\/]db\.json$/ }, async (args) => {
+        const all = JSON.parse(await readFile(args.path, 'utf8'));
+        const kept = {
+          ...EXTRA_TYPES,
+          ...Object.fromEntries(types.map((type) => [type, all[type]])),
+        };
+        const missing = types.filter((type) => !all[type]);
+        if (missing.length > 0)
+          return { errors: [{ text: `mime-db has no ${missing.join(', ')}` }] };
+        return { contents: JSON.stringify(kept), loader: 'json' };
+      });
+    },
+  };
+}
 
 /** What every bundle leaves out: the CLI's and the Lambda functions'. */
-export const SLIMMING_PLUGINS = [zodEnglishOnly, withoutCharsetConversion, withoutOpenTelemetry];
+const SHARED_SLIMMING = [zodEnglishOnly, withoutCharsetConversion, withoutOpenTelemetry];
+export const SLIMMING_PLUGINS = [...SHARED_SLIMMING, mimeTypesOnly(DASHBOARD_MIME_TYPES)];
 
 export const LAMBDA_PLUGINS = [
   noFileDatabase,
   forbidNativeLibsql,
   webSocketFromNode,
-  apiMimeTypesOnly,
-  ...SLIMMING_PLUGINS,
+  mimeTypesOnly(API_MIME_TYPES),
+  ...SHARED_SLIMMING,
 ];

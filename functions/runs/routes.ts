@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ConflictError, NotFoundError } from '#shared/errors.ts';
 import { historyQuery, nameParam, secondsParam } from '#shared/http-api/params.ts';
-import { defineRoute, type RouteDefinition, reply } from '#shared/http-api/route.ts';
+import { defineRoute, jsonText, type RouteDefinition, reply } from '#shared/http-api/route.ts';
 import {
   ERROR_RESPONSES,
   historyRecordDetailSchema,
@@ -27,7 +27,8 @@ export const runsRoutes: readonly RouteDefinition[] = [
       200: { description: 'History records, newest first.', schema: z.array(historyRecordSchema) },
       503: ERROR_RESPONSES[503],
     },
-    handle: async ({ query }, context) => (await context.stores()).history.listRuns(query),
+    handle: async ({ query }, context) =>
+      jsonText(await (await context.stores()).history.listRunsJson(query)),
   }),
   defineRoute({
     method: 'get',

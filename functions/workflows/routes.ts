@@ -5,7 +5,7 @@ import type { WorkflowConfig } from '#shared/config/schema.ts';
 import type { AegisContext } from '#shared/context.ts';
 import { BadRequestError } from '#shared/errors.ts';
 import { booleanParam, historyQuery, nameParam } from '#shared/http-api/params.ts';
-import { defineRoute, type RouteDefinition, reply } from '#shared/http-api/route.ts';
+import { defineRoute, jsonText, type RouteDefinition, reply } from '#shared/http-api/route.ts';
 import {
   ERROR_RESPONSES,
   historyRecordSchema,
@@ -173,7 +173,7 @@ A workflow's \`concurrency.on_conflict: reject\` answers 409 when it is at its l
     handle: async ({ params, query }, context) => {
       findWorkflow(context.config, params.name);
       const { history } = await context.stores();
-      return history.listRuns({ workflow: params.name, ...query });
+      return jsonText(await history.listRunsJson({ workflow: params.name, ...query }));
     },
   }),
 ];

@@ -66,6 +66,61 @@ describe('the local host', () => {
     expect((await fetch(`${url}/health`, { method: 'HEAD' })).status).toBe(200);
   });
 
+  it('serves config-only answers ahead of Express once built: the same bytes, headers, log line and metrics', async () => {
+    const { url, logs } = await startTestHost(config());
+    const headersOf = (r: Response) =>
+      [...r.headers.entries()]
+        .filter(([k]) => !['date', 'connection', 'keep-alive', 'x-request-id'].includes(k))
+        .sort();
+    for (const path of [
+      '/api/workflows',
+      '/api/workflows/smoke',
+      '/api/portfolio',
+      '/openapi.json',
+    ]) {
+      const built = await fetch(`${url}${path}`);
+      const prebuilt = await fetch(`${url}${path}`, {
+        headers: { 'x-request-id': `again-${path.replaceAll('/', '.')}` },
+      });
+      expect(prebuilt.status, path).toBe(200);
+      expect(headersOf(prebuilt), path).toEqual(headersOf(built));
+      expect(prebuilt.headers.get('x-request-id')).toBe(`again-${path.replaceAll('/', '.')}`);
+      expect(await prebuilt.text(), path).toBe(await built.text());
+    }
+    const lines = logs().filter(
+      (l) => l.message === 'request' && l.path === '/api/workflows/smoke',
+    );
+    expect(lines.map((l) => [l.status, typeof l.duration_ms])).toEqual([
+      [200, 'number'],
+      [200, 'number'],
+    ]);
+    expect(lines[1]?.request_id).toBe('again-.api.workflows.smoke');
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metrics).toMatch(
+      /aegis_http_requests_total\{[^}]*route="\/api\/workflows\/\{name\}"[^}]*\} 2/,
+    );
+    // A HEAD, and an unknown workflow, still go through the router.
+    expect((await fetch(`${url}/api/workflows`, { method: 'HEAD' })).status).toBe(200);
+    expect((await fetch(`${url}/api/workflows/nope`)).status).toBe(404);
+  });
+
+  it('never serves a prebuilt answer to a caller the route refuses', async () => {
+    const { url } = await startTestHost(
+      config(
+        'auth: { protect_reads: true, keys: [{ name: ci, key: ci-key-123456, scopes: [read] }] }',
+      ),
+    );
+    const key = { 'x-api-key': 'ci-key-123456' };
+    expect((await fetch(`${url}/api/workflows`, { headers: key })).status).toBe(200);
+    expect((await fetch(`${url}/api/workflows`, { headers: key })).status).toBe(200);
+    const refused = await fetch(`${url}/api/workflows`);
+    expect(refused.status).toBe(401);
+    expect(await refused.json()).toMatchObject({ error: 'unauthorized' });
+    expect(
+      (await fetch(`${url}/api/workflows`, { headers: { 'x-api-key': 'wrong' } })).status,
+    ).toBe(401);
+  });
+
   it('answers unknown paths with a JSON 404 and wrong methods with 405', async () => {
     const { url } = await startTestHost(config());
     const missing = await fetch(`${url}/api/nope`);

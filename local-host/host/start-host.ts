@@ -4,11 +4,12 @@ import type { AddressInfo } from 'node:net';
 import type { AegisContext } from '#shared/context.ts';
 import { describeTarget, resolveDatabaseTarget } from '#shared/db/target.ts';
 import { ENV, readInteger, readSeconds } from '#shared/env.ts';
+import { PrebuiltAnswers } from '#shared/http-api/prebuilt-answers.ts';
 import { schedulesOf } from '#shared/schedules/workflow-schedule.ts';
 import type { RetryPolicy } from '#shared/webhooks/retry-policy.ts';
 import { DeliveryWorker } from '#shared/webhooks/worker.ts';
+import { answerFirst } from './answer-first.ts';
 import { createHost } from './create-host.ts';
-import { answerHealthFirst } from './health-first.ts';
 import { DEFAULT_RUN_WORKERS, RunWorkers } from './run-workers.ts';
 import { Scheduler } from './scheduler.ts';
 
@@ -97,6 +98,7 @@ export async function startHost({
   });
   await scheduler.start();
 
+  const answers = new PrebuiltAnswers();
   const server = createServer(
     {
       headersTimeout: headersTimeoutMs,
@@ -106,7 +108,7 @@ export async function startHost({
       // Longer than a typical proxy's idle timeout, so a proxy never reuses a socket the host is closing.
       keepAliveTimeout: 65_000,
     },
-    answerHealthFirst(context, createHost(context)),
+    answerFirst(context, answers, createHost(context, { answers })),
   );
   server.listen(port, host);
   try {

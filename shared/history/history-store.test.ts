@@ -1,8 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { historyRecordSchema } from '#shared/http-api/schemas.ts';
 import { openStores, type Stores } from '#shared/stores.ts';
 import { claimRun, finishRun, OWNER, queueRun, recordWholeRun, step } from '#test/support/runs.ts';
 import { configFrom, tempStores } from '#test/support/temp.ts';
 import type { HistoryRecord } from './history-store.ts';
+
+const historyPageSchema = z.array(historyRecordSchema);
 
 /** Stores on a fresh libSQL file, keeping `maxRecords` runs per workflow. */
 function stores(maxRecords = 0): Promise<Stores> {
@@ -385,5 +389,54 @@ describe('HistoryStore retention (history_max_records)', () => {
 
     expect(await s.history.listRuns({ limit: 1000 })).toHaveLength(25);
     expect(await count(s, 'SELECT count(*) AS n FROM run_steps')).toBe(25);
+  });
+});
+
+describe('HistoryStore: a page as the API sends it', () => {
+  it('is JSON built by SQL with the documented types: booleans, nulls, counts, steps in order', async () => {
+    const s = await stores();
+    const queued = await queueRun(s, 'smoke');
+    const done = await queueRun(s, 'smoke');
+    await claimRun(s, done);
+    const passed = step('test', {
+      data: { total: 4, passed: 3, failed: 1, failures: [{ test: 'a' }] },
+    });
+    await finishRun(
+      s,
+      done,
+      [
+        { index: 1, step: SKIPPED },
+        { index: 0, step: passed },
+        { index: 2, step: FAILED_TWICE },
+      ],
+      { success: false, durationMs: 12.5 },
+    );
+
+    const page = await s.history.listRunsJson({});
+    const [newest, oldest] = historyPageSchema.parse(JSON.parse(page));
+    expect(newest).toMatchObject({
+      run_id: done,
+      status: 'completed',
+      success: false,
+      duration_ms: 12.5,
+      step_count: 3,
+      tests: { total: 4, passed: 3, failed: 1 },
+    });
+    expect(newest?.steps.map((st) => [st.step_type, st.success, st.skipped, st.attempts])).toEqual([
+      ['test', true, false, 1],
+      ['submit_bugs', true, true, 0],
+      ['test', false, false, 2],
+    ]);
+    expect(oldest).toMatchObject({
+      run_id: queued,
+      status: 'queued',
+      success: null,
+      started_at: null,
+      step_count: 0,
+      tests: null,
+      steps: [],
+    });
+    expect(await s.history.listRuns({})).toEqual(JSON.parse(page));
+    expect(await s.history.listRunsJson({ workflow: 'nightly' })).toBe('[]');
   });
 });

@@ -71,9 +71,32 @@ export interface ListRunsOptions {
 
 const RUN_COLUMNS = `r.seq, r.run_id, r.workflow_name, r.status, r.success, r.queued_at, r.started_at,
   r.completed_at, r.duration_ms, r.trigger, r.triggered_by, r.parent_run_id, r.reason, r.trace_id`;
-/** Each test step's counts, `[step_type, total, passed, failed]`, read through the primary key. */
-const TEST_COUNTS = `(SELECT json_group_array(json_array(t.step_type, t.total, t.passed, t.failed))
-  FROM test_steps AS t WHERE t.run_id = r.run_id) AS tests`;
+/** SQLite's 0/1 as a JSON boolean (null stays null). */
+const jsonBoolean = (column: string) =>
+  `CASE ${column} WHEN 1 THEN json('true') WHEN 0 THEN json('false') END`;
+/**
+ * A run's `tests` (TestCounts) as JSON, read through test_steps' primary key:
+ * the sums of its test steps, else of its verify steps, else null.
+ */
+const TEST_COUNTS_JSON = `json((SELECT CASE WHEN count(*) > 0 THEN json_object('total', sum(t.total),
+    'passed', sum(t.passed), 'failed', sum(t.failed)) END
+  FROM test_steps AS t WHERE t.run_id = r.run_id AND t.step_type = CASE WHEN EXISTS
+    (SELECT 1 FROM test_steps AS u WHERE u.run_id = r.run_id AND u.step_type = 'test')
+    THEN 'test' ELSE 'verify' END))`;
+const TEST_COUNTS = `${TEST_COUNTS_JSON} AS tests`;
+/** One run of a history page as the API answers it (HistoryRecord), built by SQLite's JSON functions. */
+const RUN_RECORD_JSON = `json_object('run_id', r.run_id, 'workflow_name', r.workflow_name,
+  'status', r.status, 'success', ${jsonBoolean('r.success')}, 'queued_at', r.queued_at,
+  'started_at', r.started_at, 'completed_at', r.completed_at, 'duration_ms', r.duration_ms,
+  'trigger', r.trigger, 'triggered_by', r.triggered_by, 'parent_run_id', r.parent_run_id,
+  'reason', r.reason, 'trace_id', r.trace_id,
+  'step_count', (SELECT count(*) FROM run_steps AS s WHERE s.run_id = r.run_id),
+  'tests', ${TEST_COUNTS_JSON},
+  'steps', (SELECT json_group_array(json_object('step_type', s.step_type, 'service', s.service,
+      'success', ${jsonBoolean('s.success')}, 'skipped', ${jsonBoolean('s.skipped')},
+      'reused', ${jsonBoolean('s.reused')}, 'duration_ms', s.duration_ms, 'error', s.error,
+      'attempts', s.attempts))
+    FROM run_steps AS s WHERE s.run_id = r.run_id))`;
 const STEP_COLUMNS =
   's.step_index, s.step_type, s.service, s.success AS step_success, s.skipped, s.reused, s.duration_ms AS step_duration_ms, s.error, s.attempts';
 
@@ -119,37 +142,18 @@ export class HistoryStore {
   /**
    * Newest first (`limit` 10 by default), in one query whatever the page
    * size: the page is cut by walking an index backwards, and each of its runs
-   * carries its steps as one JSON array, read through the steps' primary key.
+   * comes as the JSON the API answers, steps and test counts included, built
+   * by SQLite through the steps' and test steps' primary keys. The HTTP
+   * routes send this text as it is: no object per row or step is made.
    */
-  async listRuns(options: ListRunsOptions): Promise<HistoryRecord[]> {
+  async listRunsJson(options: ListRunsOptions): Promise<string> {
     const result = await this.#db.execute(listRunsStatement(options));
-    return result.rows.map((row) => {
-      const steps = (JSON.parse(String(row.steps)) as StepTuple[])
-        .sort((a, b) => a[0] - b[0])
-        .map(
-          ([
-            ,
-            step_type,
-            service,
-            success,
-            skipped,
-            reused,
-            duration_ms,
-            error,
-            attempts,
-          ]): HistoryStep => ({
-            step_type,
-            service,
-            success: success === 1,
-            skipped: skipped === 1,
-            reused: reused === 1,
-            duration_ms,
-            error,
-            attempts,
-          }),
-        );
-      return { ...toRecord(row), step_count: steps.length, tests: testCountsOf(row), steps };
-    });
+    return `[${result.rows.map((row) => String(row.record)).join(',')}]`;
+  }
+
+  /** `listRunsJson`, parsed (the CLI and the tests). */
+  async listRuns(options: ListRunsOptions): Promise<HistoryRecord[]> {
+    return JSON.parse(await this.listRunsJson(options)) as HistoryRecord[];
   }
 
   async getRun(runId: string): Promise<HistoryRecordDetail | null> {
@@ -168,7 +172,8 @@ export class HistoryStore {
         const data = JSON.parse(String(row.data)) as Record<string, unknown>;
         return { ...toStep(row), attempt_details, data };
       });
-    return { ...toRecord(first), step_count: steps.length, tests: testCountsOf(first), steps };
+    const tests = first.tests === null ? null : (JSON.parse(String(first.tests)) as TestCounts);
+    return { ...toRecord(first), step_count: steps.length, tests, steps };
   }
 
   /** A run's status alone: what waiting for a run polls. */
@@ -208,9 +213,6 @@ export class HistoryStore {
   }
 }
 
-/** A step as `listRuns` reads it: `[step_index, step_type, service, success, skipped, reused, duration_ms, error, attempts]`. */
-type StepTuple = [number, StepType, string, number, number, number, number, string | null, number];
-
 /** The one statement behind `listRuns`, exported so that tests can read its query plan. */
 export function listRunsStatement({
   workflow,
@@ -223,10 +225,7 @@ export function listRunsStatement({
     ...(status === undefined ? [] : ['r.status = :status']),
   ];
   return {
-    sql: `SELECT ${RUN_COLUMNS}, ${TEST_COUNTS}, (
-            SELECT json_group_array(json_array(s.step_index, s.step_type, s.service, s.success, s.skipped,
-              s.reused, s.duration_ms, s.error, s.attempts))
-            FROM run_steps AS s WHERE s.run_id = r.run_id) AS steps
+    sql: `SELECT ${RUN_RECORD_JSON} AS record
           FROM runs AS r ${filters.length > 0 ? `WHERE ${filters.join(' AND ')}` : ''}
           ORDER BY r.seq DESC LIMIT :limit OFFSET :offset`,
     args: {
@@ -292,22 +291,6 @@ export function stepStatement(
       owner,
     ],
   };
-}
-
-/** The run's test counts from its test steps' (`TEST_COUNTS`): test steps, else verify steps, else null. */
-function testCountsOf(row: Row): TestCounts | null {
-  const steps = JSON.parse(String(row.tests ?? '[]')) as [string, number, number, number][];
-  const tests = steps.filter(([type]) => type === 'test');
-  const counted = tests.length > 0 ? tests : steps;
-  if (counted.length === 0) return null;
-  return counted.reduce(
-    (sum, [, total, passed, failed]) => ({
-      total: sum.total + total,
-      passed: sum.passed + passed,
-      failed: sum.failed + failed,
-    }),
-    { total: 0, passed: 0, failed: 0 },
-  );
 }
 
 function nullable(value: unknown): string | null {

@@ -9,7 +9,8 @@ import type { AegisContext } from '../context.ts';
 import { ApiKeys } from './auth.ts';
 import { decodeBody, readBody } from './body.ts';
 import { errorHandler, requestEnvelope, unmatched } from './middleware.ts';
-import { expressPath, isReply, isStreamReply, type RouteDefinition } from './route.ts';
+import { PrebuiltAnswers } from './prebuilt-answers.ts';
+import { expressPath, isJsonText, isReply, isStreamReply, type RouteDefinition } from './route.ts';
 import { parseInput } from './validate.ts';
 
 export interface ApiAppOptions {
@@ -19,6 +20,8 @@ export interface ApiAppOptions {
   knownRoutes?: readonly RouteDefinition[];
   /** Mounted after the routes and before the 404 (the host's dashboard). */
   extra?: readonly RequestHandler[];
+  /** Where the config-only answers are kept (the host serves them ahead of Express too). */
+  answers?: PrebuiltAnswers;
 }
 
 declare module 'express-serve-static-core' {
@@ -37,7 +40,7 @@ declare module 'express-serve-static-core' {
  */
 export function createApiApp(
   context: AegisContext,
-  { routes, knownRoutes = routes, extra = [] }: ApiAppOptions,
+  { routes, knownRoutes = routes, extra = [], answers = new PrebuiltAnswers() }: ApiAppOptions,
 ): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -46,25 +49,26 @@ export function createApiApp(
   app.use(requestEnvelope(context.logger, context.metrics));
   const keys = ApiKeys.fromConfig(context.config.auth);
   for (const route of routes)
-    app[route.method](expressPath(route.path), routeHandler(route, context, keys));
+    app[route.method](expressPath(route.path), routeHandler(route, context, keys, answers));
   for (const handler of extra) app.use(handler);
   app.use(unmatched(knownRoutes));
   app.use(errorHandler(context.logger));
   return app;
 }
 
-/** Answers that depend on the configuration alone, kept as bytes; a bound keeps odd paths from piling up. */
-const MAX_CACHED_ANSWERS = 256;
-
-function routeHandler(route: RouteDefinition, context: AegisContext, keys: ApiKeys) {
-  const cache = route.configOnly ? new Map<string, Buffer>() : undefined;
+function routeHandler(
+  route: RouteDefinition,
+  context: AegisContext,
+  keys: ApiKeys,
+  answers: PrebuiltAnswers,
+) {
   const takesBody = route.method === 'post';
   return async function handleRoute(req: Request, res: Response, next: NextFunction) {
     req.aegisRoute = route;
     try {
       const caller = keys.authorize(sent(req.headers['x-api-key']), route.access, req.method);
-      const cached = cache?.get(req.url);
-      if (cached) return void sendJsonBytes(res, 200, cached);
+      const prebuilt = route.configOnly ? answers.get(req.url) : undefined;
+      if (prebuilt) return void sendJsonBytes(res, 200, prebuilt.bytes);
       const rawBody = takesBody ? await readBody(req, res) : Buffer.alloc(0);
       const input = {
         params: parseInput(route.params, req.params, 'path parameter'),
@@ -75,6 +79,7 @@ function routeHandler(route: RouteDefinition, context: AegisContext, keys: ApiKe
       };
       const result = await route.handle(input, context, req);
       if (isStreamReply(result)) return result.stream(req, res);
+      if (isJsonText(result)) return void sendJsonBytes(res, 200, Buffer.from(result.json));
       if (isReply(result)) {
         if (result.headers)
           for (const [name, value] of Object.entries(result.headers)) res.setHeader(name, value);
@@ -82,7 +87,7 @@ function routeHandler(route: RouteDefinition, context: AegisContext, keys: ApiKe
         return;
       }
       const bytes = Buffer.from(JSON.stringify(result));
-      if (cache && cache.size < MAX_CACHED_ANSWERS) cache.set(req.url, bytes);
+      if (route.configOnly) answers.remember(req.url, route, bytes);
       sendJsonBytes(res, 200, bytes);
     } catch (error) {
       next(error);

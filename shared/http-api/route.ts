@@ -89,8 +89,14 @@ export function defineRoute<P extends z.ZodType, Q extends z.ZodType, B extends 
   return route as unknown as RouteDefinition;
 }
 
+/** A 200 whose JSON the route already has as text (built by SQL): sent as it is. */
+export interface JsonText {
+  json: string;
+}
+
 const REPLY = Symbol('reply');
 const STREAM = Symbol('stream');
+const JSON_TEXT = Symbol('json-text');
 
 /** An answer other than 200. */
 export function reply(status: number, body: unknown, headers?: Record<string, string>): Reply {
@@ -100,6 +106,15 @@ export function reply(status: number, body: unknown, headers?: Record<string, st
 /** An answer the route writes itself, over time. */
 export function streamReply(stream: StreamReply['stream']): StreamReply {
   return Object.assign({ stream }, { [STREAM]: true });
+}
+
+/** A 200 with JSON the route serialized already (it must match the route's 200 schema). */
+export function jsonText(json: string): JsonText {
+  return Object.assign({ json }, { [JSON_TEXT]: true });
+}
+
+export function isJsonText(value: unknown): value is JsonText {
+  return typeof value === 'object' && value !== null && JSON_TEXT in value;
 }
 
 export function isReply(value: unknown): value is Reply {
