@@ -5,6 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { benchApi } from './api.ts';
 import { benchContainer } from './container.ts';
 import { benchHandler } from './handler.ts';
 import { benchHistory } from './history.ts';
@@ -51,6 +52,11 @@ writeFileSync(config, JSON.stringify(benchConfig(stubs, join(dir, 'history.db'))
 
 const allSections: [string, string, () => Promise<Row[]>][] = [
   ['http', '/health under load, against a bare node:http server', () => benchThroughput(config)],
+  [
+    'api',
+    'config-only reads under load, against bare Express and node:http',
+    () => benchApi(config, dir),
+  ],
   ['handler', 'the health handler, called directly', () => benchHandler(config)],
   [
     'workflow',
@@ -95,6 +101,7 @@ try {
 // The table in the order, whatever order the sections ran in.
 const ORDER = [
   'http',
+  'api',
   'handler',
   'workflow',
   'queue',
