@@ -11,6 +11,7 @@ import { benchHandler } from './handler.ts';
 import { benchHistory } from './history.ts';
 import { benchInsight } from './insight.ts';
 import { benchLambda } from './lambda.ts';
+import { benchMemory } from './memory.ts';
 import { benchQueue } from './queue.ts';
 import {
   describeMachine,
@@ -58,16 +59,13 @@ const allSections: [string, string, () => Promise<Row[]>][] = [
     () => benchApi(config, dir),
   ],
   ['handler', 'the health handler, called directly', () => benchHandler(config)],
-  [
-    'workflow',
-    '5-step workflow runs and the RSS of aegis serve',
-    () => benchWorkflow(config, stubs),
-  ],
+  ['workflow', '5-step workflow runs, one at a time', () => benchWorkflow(config, stubs)],
   ['queue', 'the run queue: async latency and drain rate', () => benchQueue(config)],
   ['stream', 'the event stream: 100 SSE clients while runs go on', () => benchStream(config)],
   ['startup', 'start-up to the first 200', () => benchStartup(config)],
   ['lambda', 'Lambda bundles', () => benchLambda()],
   ['container', 'container image', () => benchContainer()],
+  ['memory', 'RSS of aegis serve over 10,000 runs', () => benchMemory(dir, stubs)],
   // Last: seeding writes a few hundred MB, whose write-back would slow the start-up and import timings.
   ['history', 'GET /api/history with 100 and 100,000 runs', () => benchHistory(dir)],
   ['metrics', 'GET /metrics with 100 and 100,000 runs', () => benchScrape(dir)],
