@@ -10,7 +10,7 @@ import {
   takeTurns,
 } from './load-targets.ts';
 import type { Row } from './report.ts';
-import { http, round, SERVER_CPU, startAegis, stopProcess } from './support.ts';
+import { http, QUICK, round, SERVER_CPU, startAegis, stopProcess } from './support.ts';
 import { WORKFLOW } from './workflow.ts';
 
 /** Reads that the configuration alone answers. */
@@ -22,7 +22,7 @@ const PATHS = [
   '/openapi.json',
 ];
 // 5 paths × 3 servers × (1 s warm-up + 2 rounds × 1 s): about 50 s, of the bench's 5 minutes.
-const PLAN = loadPlan({ rounds: 2, seconds: 1 });
+const PLAN = loadPlan({ rounds: QUICK ? 1 : 2, seconds: 1 });
 
 interface Endpoint {
   path: string;
