@@ -1,52 +1,14 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { SeedChunk } from './insight-seed.ts';
 import type { Row } from './report.ts';
-import {
-  http,
-  median,
-  percentile,
-  QUICK,
-  round,
-  runTsChild,
-  startAegis,
-  stopProcess,
-} from './support.ts';
+import { type Seeds, INSIGHT_WORKFLOW as WORKFLOW } from './seeds.ts';
+import { http, median, percentile, QUICK, round, startAegis, stopProcess } from './support.ts';
 
-const RUNS = Number(process.env.BENCH_INSIGHT_RUNS ?? (QUICK ? 10_000 : 100_000));
-const ROUNDS = 5;
-const REQUESTS_PER_ROUND = QUICK ? 40 : 100;
-const WARMUP_REQUESTS = 50;
-const WORKFLOW = 'nightly';
-const DAY_MS = 24 * 60 * 60 * 1000;
-/** Runs per seeding process: the libSQL client's memory per write batch is returned when it exits. */
-const CHUNK = 10_000;
+const ROUNDS = 3;
+const REQUESTS_PER_ROUND = QUICK ? 30 : 50;
+const WARMUP_REQUESTS = 20;
 /** The 50 ms of SPEC §14. */
 const TARGET_MS = 50;
-
-/**
- * Seeds `runs` runs of WORKFLOW, evenly over the last 365 UTC days, one chunk per child process
- * (bench/insight-seed.ts: through the run queue's own API, with each run's test results).
- */
-async function seed(dbPath: string, runs: number): Promise<number> {
-  const started = performance.now();
-  // From 00:00 UTC 364 days ago to now: the 365 UTC days of `days=365`, today included.
-  const first = Math.floor(Date.now() / DAY_MS) * DAY_MS - 364 * DAY_MS;
-  const span = Date.now() - first;
-  for (let from = 0; from < runs; from += CHUNK) {
-    const chunk: SeedChunk = {
-      dbPath,
-      workflow: WORKFLOW,
-      from,
-      to: Math.min(runs, from + CHUNK),
-      runs,
-      first,
-      span,
-    };
-    await runTsChild('insight-seed.ts', chunk);
-  }
-  return performance.now() - started;
-}
 
 interface Endpoint {
   path: string;
@@ -59,8 +21,8 @@ interface Endpoint {
  * `aegis serve`: sequential GETs of each endpoint, taking turns round by round; the figure is
  * the median of the rounds' p50s.
  */
-export async function benchInsight(dir: string): Promise<Row[]> {
-  const dbPath = join(dir, 'insight.db');
+export async function benchInsight(dir: string, seeds: Seeds): Promise<Row[]> {
+  const { dbPath, runs, ms: seedMs } = await seeds.insight();
   const config = join(dir, 'insight.aegis.yaml');
   writeFileSync(
     config,
@@ -70,7 +32,6 @@ export async function benchInsight(dir: string): Promise<Row[]> {
       workflows: { [WORKFLOW]: { name: 'Nightly', steps: [{ type: 'test', service: 'qaagent' }] } },
     }),
   );
-  const seedMs = await seed(dbPath, RUNS);
   const host = await startAegis({ config, env: { LOG_LEVEL: 'WARN' } });
   try {
     const endpoints: Endpoint[] = [
@@ -84,8 +45,8 @@ export async function benchInsight(dir: string): Promise<Row[]> {
       rounds: [],
     }));
     const year = JSON.parse((await http(endpoints[1]?.path ?? '')).body) as { runs?: number };
-    if (year.runs !== RUNS)
-      throw new Error(`stats?days=365 counted ${year.runs} runs, not the ${RUNS} seeded`);
+    if (year.runs !== runs)
+      throw new Error(`stats?days=365 counted ${year.runs} runs, not the ${runs} seeded`);
     for (const endpoint of endpoints)
       for (let i = 0; i < WARMUP_REQUESTS; i++) await http(endpoint.path);
     for (let r = 0; r < ROUNDS; r++)
@@ -94,20 +55,20 @@ export async function benchInsight(dir: string): Promise<Row[]> {
         for (let i = 0; i < REQUESTS_PER_ROUND; i++) times.push((await http(endpoint.path)).ms);
         endpoint.rounds.push({ p50: percentile(times, 50), p99: percentile(times, 99) });
       }
-    const how = `${ROUNDS} × ${REQUESTS_PER_ROUND} sequential requests per endpoint, taking turns, after ${WARMUP_REQUESTS} warm-up; median of round p50s; ${RUNS.toLocaleString('en')} runs of one workflow over 365 days, seeded through enqueue + claim + finish with each run's test results, ${CHUNK.toLocaleString('en')} runs per process (${round((seedMs * 1000) / RUNS, 0)} µs per run)`;
+    const how = `${ROUNDS} × ${REQUESTS_PER_ROUND} sequential requests per endpoint, taking turns, after ${WARMUP_REQUESTS} warm-up; median of round p50s; ${runs.toLocaleString('en')} runs of one workflow over 365 days, seeded through enqueue + claim + finish with each run's test results, 10,000 runs per process, alongside the history seeding (${round((seedMs * 1000) / runs, 0)} µs per run)`;
     return endpoints.map((endpoint, i) => {
       const p50 = median(endpoint.rounds.map((r) => r.p50));
       const p99 = median(endpoint.rounds.map((r) => r.p99));
       const path = endpoint.path.slice(host.url.length);
       return {
         section: 'insight',
-        figure: `\`GET ${path}\`, ${endpoint.figure}, ${RUNS.toLocaleString('en')} runs stored`,
+        figure: `\`GET ${path}\`, ${endpoint.figure}, ${runs.toLocaleString('en')} runs stored`,
         measured: `p50 ${round(p50, 3)} ms, p99 ${round(p99, 3)} ms`,
         value: round(p50, 3),
         target: { max: TARGET_MS },
         targetText: `p50 < ${TARGET_MS} ms`,
         ...(i === 0 ? { note: how } : {}),
-        detail: { runs: RUNS, seedMs, rounds: endpoint.rounds },
+        detail: { runs: runs, seedMs, rounds: endpoint.rounds },
       };
     });
   } finally {

@@ -60,6 +60,7 @@ export async function benchQueue(config: string): Promise<Row[]> {
 
   // 500 runs queued by an API-only host, then drained by one host with the default 4 workers.
   const queuer = await startAegis({ config, env: { LOG_LEVEL: 'WARN', AEGIS_RUN_WORKERS: '0' } });
+  let wallMs = Number.NaN;
   let drainMs = Number.NaN;
   try {
     await Promise.all(
@@ -86,10 +87,13 @@ export async function benchQueue(config: string): Promise<Row[]> {
         if (queued.length === 0 && running.length === 0) break;
         await sleep(20);
       }
-      drainMs = performance.now() - started;
+      wallMs = performance.now() - started;
     } finally {
       await stopProcess(worker.child);
     }
+    drainMs = drainSpan(
+      JSON.parse((await http(`${queuer.url}/api/history?limit=${DRAIN_RUNS}`)).body) as Drained[],
+    );
   } finally {
     await stopProcess(queuer.child);
   }
@@ -97,10 +101,27 @@ export async function benchQueue(config: string): Promise<Row[]> {
   rows.push({
     section: 'queue',
     figure: `${DRAIN_RUNS} queued runs drained by one host (4 workers)`,
-    measured: `${rate} runs/s (${round(drainMs / 1000, 2)} s, its start-up included)`,
+    measured: `${rate} runs/s (${round(drainMs / 1000, 2)} s; ${round(wallMs / 1000, 2)} s with its start-up)`,
     value: rate,
     target: { min: 150 },
     targetText: '≥ 150 runs/s',
+    note: "from the first run's started_at to the last one's completed_at, as the history records them",
+    detail: { drainMs, wallMs },
   });
   return rows;
+}
+
+interface Drained {
+  status: string;
+  started_at: string | null;
+  completed_at: string | null;
+}
+
+/** ms from the first start to the last completion of the drained runs; every one must have completed. */
+function drainSpan(runs: readonly Drained[]): number {
+  if (runs.length !== DRAIN_RUNS || runs.some((r) => r.status !== 'completed'))
+    throw new Error(`the ${DRAIN_RUNS} queued runs did not all complete`);
+  const starts = runs.map((r) => Date.parse(r.started_at ?? ''));
+  const ends = runs.map((r) => Date.parse(r.completed_at ?? ''));
+  return Math.max(...ends) - Math.min(...starts);
 }

@@ -42,6 +42,9 @@ export function round(value: number, digits = 2): number {
 /** `taskset` when present: the server under test on CPU 0, the load generator on CPU 1. */
 const TASKSET = ['/usr/bin/taskset', '/bin/taskset'].find((p) => existsSync(p));
 export const CAN_PIN = TASKSET !== undefined && cpus().length >= 2;
+/** Under load, the server under test runs on CPU 0 and the load generator on CPU 1. */
+export const SERVER_CPU = 0;
+export const LOAD_CPU = 1;
 
 const children = new Set<ChildProcess>();
 
@@ -69,12 +72,20 @@ export interface SpawnOptions {
 }
 
 /** Starts `node <args>`, pinned when asked; returns the process, tracked for cleanup. */
-export function spawnNode({ args, env, cpu, stdout = 'ignore', ipc, cwd }: SpawnOptions) {
-  const [command, argv] =
+export function spawnNode(options: SpawnOptions) {
+  return spawnTracked(process.execPath, options);
+}
+
+/** Starts `command <args>` (pinned to `cpu` with taskset when asked), tracked for cleanup. */
+export function spawnTracked(
+  command: string,
+  { args, env, cpu, stdout = 'ignore', ipc, cwd }: SpawnOptions,
+) {
+  const [file, argv] =
     cpu !== undefined && CAN_PIN && TASKSET
-      ? [TASKSET, ['-c', String(cpu), process.execPath, ...args]]
-      : [process.execPath, [...args]];
-  const child = spawn(command, argv, {
+      ? [TASKSET, ['-c', String(cpu), command, ...args]]
+      : [command, [...args]];
+  const child = spawn(file, argv, {
     cwd: cwd ?? ROOT,
     env: { ...process.env, ...env },
     stdio: ipc ? ['ignore', stdout, 'pipe', 'ipc'] : ['ignore', stdout, 'pipe'],
@@ -176,7 +187,15 @@ export function http(
     body,
     keepAlive = true,
     headers = {},
-  }: { method?: string; body?: string; keepAlive?: boolean; headers?: Record<string, string> } = {},
+    via = agent,
+  }: {
+    method?: string;
+    body?: string;
+    keepAlive?: boolean;
+    headers?: Record<string, string>;
+    /** Another agent than the one-socket default, for requests in flight at once. */
+    via?: Agent;
+  } = {},
 ): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
@@ -184,7 +203,7 @@ export function http(
       url,
       {
         method,
-        agent: keepAlive ? agent : false,
+        agent: keepAlive ? via : false,
         headers: {
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
           ...headers,
@@ -248,7 +267,7 @@ export interface StartedHost {
  * Node options for every host the bench starts: BENCH_HOST_NODE_ARGS (space-separated, e.g.
  * `--optimize-for-size`), and BENCH_CPU_PROF=<dir> for a `--cpu-prof` profile of each.
  */
-const HOST_NODE_ARGS = [
+export const HOST_NODE_ARGS = [
   ...(process.env.BENCH_HOST_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? []),
   ...(process.env.BENCH_CPU_PROF
     ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF]
@@ -261,12 +280,15 @@ export async function startAegis({
   env = {},
   cpu,
   nodeArgs = HOST_NODE_ARGS,
+  cwd,
 }: {
   config: string;
   env?: Record<string, string | undefined>;
   cpu?: number;
   /** Node options before the script (default: from BENCH_HOST_NODE_ARGS and BENCH_CPU_PROF). */
   nodeArgs?: readonly string[];
+  /** Its working directory (default: the repository), where signal-triggered heap snapshots land. */
+  cwd?: string;
 }): Promise<StartedHost> {
   const port = await freePort();
   const since = performance.now();
@@ -284,6 +306,7 @@ export async function startAegis({
     ],
     env,
     ...(cpu === undefined ? {} : { cpu }),
+    ...(cwd === undefined ? {} : { cwd }),
   });
   const url = `http://127.0.0.1:${port}`;
   const readyMs = await waitFor200(`${url}/health`, { since, child });

@@ -1,0 +1,167 @@
+import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { Agent } from 'node:http';
+import { join, resolve } from 'node:path';
+import type { Row } from './report.ts';
+import type { StubServices } from './stub-services.ts';
+import {
+  HOST_NODE_ARGS,
+  http,
+  QUICK,
+  round,
+  rssBytes,
+  sleep,
+  startAegis,
+  stopProcess,
+} from './support.ts';
+import { benchConfig, checkRun, WORKFLOW } from './workflow.ts';
+
+/** Runs per half: RSS is read at idle, after the first half and after the second. */
+const HALF = QUICK ? 2_000 : 5_000;
+/** Sync runs in flight at once, as a few callers would start them. */
+const IN_FLIGHT = 8;
+/** The pipeline's 7 events, each one webhook delivery to the stubs. */
+const DELIVERIES_PER_RUN = 7;
+/** Decimal megabytes, as the targets (and `docker`) count them. */
+const MB = 1e6;
+/** BENCH_HEAP_SNAPSHOTS=/dir: a heap snapshot at each RSS reading, written there. */
+const SNAPSHOT_DIR = process.env.BENCH_HEAP_SNAPSHOTS
+  ? resolve(process.env.BENCH_HEAP_SNAPSHOTS)
+  : undefined;
+
+interface Reading {
+  runs: number;
+  rssMb: number;
+  snapshot?: string;
+}
+
+/**
+ * `aegis serve` with the workflow section's config (its own history file), default INFO log:
+ * its RSS at idle, after 5,000 and after 10,000 sync runs (8 in flight), each read after every
+ * webhook has been delivered and 1 s of quiet.
+ */
+export async function benchMemory(dir: string, stubs: StubServices): Promise<Row[]> {
+  const config = join(dir, 'memory.aegis.yaml');
+  writeFileSync(config, JSON.stringify(benchConfig(stubs, join(dir, 'memory.db')), null, 2));
+  if (SNAPSHOT_DIR) mkdirSync(SNAPSHOT_DIR, { recursive: true });
+  const host = await startAegis({
+    config,
+    env: { LOG_LEVEL: undefined },
+    nodeArgs: [...HOST_NODE_ARGS, ...(SNAPSHOT_DIR ? ['--heapsnapshot-signal=SIGUSR2'] : [])],
+    ...(SNAPSHOT_DIR ? { cwd: SNAPSHOT_DIR } : {}),
+  });
+  const pid = host.child.pid ?? -1;
+  const deliveries = () => stubs.counts.get('POST /webhooks') ?? 0;
+  const deliveredBefore = deliveries();
+  const readings: Reading[] = [];
+  const runMs: number[] = [];
+  let runs = 0;
+  const read = async () => {
+    await settle(() => deliveries() - deliveredBefore, runs * DELIVERIES_PER_RUN);
+    await sleep(1000);
+    const reading: Reading = { runs, rssMb: round(rssBytes(pid) / MB, 1) };
+    if (SNAPSHOT_DIR) reading.snapshot = await heapSnapshot(host.url, host.child, SNAPSHOT_DIR);
+    readings.push(reading);
+  };
+  try {
+    await read();
+    for (const _half of [1, 2]) {
+      const started = performance.now();
+      const url = `${host.url}/api/workflows/${WORKFLOW}/run`;
+      let next = 0;
+      const via = new Agent({ keepAlive: true, maxSockets: IN_FLIGHT });
+      await Promise.all(
+        Array.from({ length: IN_FLIGHT }, async () => {
+          while (next < HALF) {
+            next++;
+            const answer = await http(url, { method: 'POST', body: '{}', via });
+            if (answer.status !== 200)
+              throw new Error(`run answered ${answer.status}: ${answer.body}`);
+            if (runs++ === 0) checkRun(answer.body);
+          }
+        }),
+      );
+      runMs.push(performance.now() - started);
+      via.destroy();
+      await read();
+    }
+  } finally {
+    await stopProcess(host.child);
+  }
+  return rows(readings, runMs);
+}
+
+/** Waits until `count()` reaches `expected` or stops moving for 5 s. */
+async function settle(count: () => number, expected: number): Promise<void> {
+  let last = -1;
+  let stillSince = performance.now();
+  while (count() < expected && performance.now() - stillSince < 5000) {
+    if (count() !== last) {
+      last = count();
+      stillSince = performance.now();
+    }
+    await sleep(50);
+  }
+}
+
+/** SIGUSR2 (--heapsnapshot-signal): waits for the new file, then for the host to answer again. */
+async function heapSnapshot(
+  url: string,
+  child: { kill(signal: NodeJS.Signals): boolean },
+  snapshotDir: string,
+): Promise<string> {
+  const list = () => readdirSync(snapshotDir).filter((f) => f.endsWith('.heapsnapshot'));
+  const before = new Set(list());
+  child.kill('SIGUSR2');
+  for (const deadline = performance.now() + 60_000; performance.now() < deadline; ) {
+    const file = list().find((f) => !before.has(f));
+    // The snapshot is written on the host's main thread: once it answers, the file is complete.
+    if (
+      file &&
+      (await http(`${url}/health`)).status === 200 &&
+      statSync(join(snapshotDir, file)).size > 0
+    )
+      return join(snapshotDir, file);
+    await sleep(100);
+  }
+  throw new Error(`no heap snapshot appeared in ${snapshotDir}`);
+}
+
+function rows(readings: readonly Reading[], runMs: readonly number[]): Row[] {
+  const [idle, first, second] = readings as [Reading, Reading, Reading];
+  const snapshot = (r: Reading) => (r.snapshot ? { snapshot: r.snapshot } : {});
+  const rate = (ms: number | undefined) => Math.round((HALF * 1000) / (ms ?? Number.NaN));
+  const how = `${HALF.toLocaleString('en')} + ${HALF.toLocaleString('en')} sync runs, ${IN_FLIGHT} in flight (${rate(runMs[0])} and ${rate(runMs[1])} runs/s), 7 webhook deliveries each; VmRSS read once every delivery arrived and after 1 s of quiet${SNAPSHOT_DIR ? '; heap snapshots taken (they raise the later readings)' : ''}`;
+  const growth = (from: Reading, to: Reading) => round(to.rssMb - from.rssMb, 1);
+  const signed = (mb: number) => (mb < 0 ? `${mb}` : `+${mb}`);
+  return [
+    {
+      section: 'memory',
+      figure: 'RSS of `aegis serve`, idle',
+      measured: `${idle.rssMb} MB`,
+      value: idle.rssMb,
+      target: { max: 60 },
+      targetText: '≤ 60 MB',
+      note: '/proc/<pid>/status VmRSS, 1 s after the first 200 on /health',
+      detail: snapshot(idle),
+    },
+    {
+      section: 'memory',
+      figure: `RSS growth over the first ${HALF.toLocaleString('en')} runs`,
+      measured: `${signed(growth(idle, first))} MB (${first.rssMb} MB)`,
+      value: growth(idle, first),
+      target: { max: 30 },
+      targetText: '≤ 30 MB',
+      note: how,
+      detail: { ...snapshot(first), runMs: runMs[0] },
+    },
+    {
+      section: 'memory',
+      figure: `RSS growth over the next ${HALF.toLocaleString('en')} runs`,
+      measured: `${signed(growth(first, second))} MB (${second.rssMb} MB)`,
+      value: growth(first, second),
+      target: { max: 8 },
+      targetText: '≤ 8 MB',
+      detail: { ...snapshot(second), runMs: runMs[1] },
+    },
+  ];
+}
