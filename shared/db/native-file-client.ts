@@ -15,6 +15,8 @@ import Database from 'libsql';
 /** Distinct statements kept prepared; Aegis writes a few dozen, so this is never reached in use. */
 const MAX_PREPARED = 512;
 
+const CHANGE_TOKEN_SQL = 'SELECT data_version, total_changes() FROM pragma_data_version';
+
 type Statement = ReturnType<Database.Database['prepare']>;
 
 /** A prepared statement, and for one that returns rows, its column names. */
@@ -100,6 +102,19 @@ export class NativeFileClient implements Client {
       if (this.#db.inTransaction) this.#exec('ROLLBACK');
       throw error;
     }
+  }
+
+  /**
+   * Changes whenever the file's content may have: SQLite's `data_version`
+   * moves with every commit of another connection (another process's
+   * included), `total_changes()` with this connection's own writes. Two equal
+   * tokens mean nothing was written in between, so an answer read at the
+   * first still holds at the second.
+   */
+  changeToken(): string {
+    this.#checkOpen();
+    const { statement } = this.#statement(CHANGE_TOKEN_SQL);
+    return (statement.get([]) as unknown[]).join(':');
   }
 
   migrate(stmts: InStatement[]): Promise<ResultSet[]> {

@@ -1,9 +1,11 @@
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { defaultConfig } from '#shared/config/schema.ts';
 import { historyRecordSchema } from '#shared/http-api/schemas.ts';
 import { openStores, type Stores } from '#shared/stores.ts';
 import { claimRun, finishRun, OWNER, queueRun, recordWholeRun, step } from '#test/support/runs.ts';
-import { configFrom, tempStores } from '#test/support/temp.ts';
+import { configFrom, tempDir, tempStores } from '#test/support/temp.ts';
 import type { HistoryRecord } from './history-store.ts';
 
 const historyPageSchema = z.array(historyRecordSchema);
@@ -245,7 +247,6 @@ describe('HistoryStore queries', () => {
     const ids: string[] = [];
     for (let i = 0; i < 14; i++) ids.push(await recordWholeRun(s, i % 2 ? 'odd' : 'even'));
     const newestFirst = ids.slice().reverse();
-    const idsOf = (records: HistoryRecord[]) => records.map((r) => r.run_id);
     const odd = ids.filter((_, i) => i % 2 === 1).reverse();
 
     expect(idsOf(await s.history.listRuns({}))).toEqual(newestFirst.slice(0, 10)); // limit 10 by default
@@ -267,7 +268,6 @@ describe('HistoryStore queries', () => {
     const waiting = await queueRun(s, 'smoke');
     const going = await queueRun(s, 'nightly');
     await claimRun(s, going);
-    const idsOf = (records: HistoryRecord[]) => records.map((r) => r.run_id);
 
     expect(idsOf(await s.history.listRuns({ status: 'completed' }))).toEqual([done]);
     expect(idsOf(await s.history.listRuns({ status: 'queued' }))).toEqual([waiting]);
@@ -438,5 +438,39 @@ describe('HistoryStore: a page as the API sends it', () => {
     });
     expect(await s.history.listRuns({})).toEqual(JSON.parse(page));
     expect(await s.history.listRunsJson({ workflow: 'nightly' })).toBe('[]');
+  });
+});
+
+const idsOf = (records: HistoryRecord[]) => records.map((r) => r.run_id);
+
+describe('HistoryStore: pages kept while nothing is written', () => {
+  it('reads a page again once this process, or another connection to the file, wrote', async () => {
+    const dir = tempDir();
+    const config = { ...defaultConfig(), history_db_path: join(dir, 'h.db') };
+    const reader = await openStores(config, {});
+    const writer = await openStores(config, {});
+    try {
+      const first = await recordWholeRun(writer);
+      expect(idsOf(await reader.history.listRuns({}))).toEqual([first]);
+      expect(idsOf(await reader.history.listRuns({}))).toEqual([first]);
+
+      // Another connection (as another process would) commits: the reader sees it.
+      const second = await recordWholeRun(writer);
+      expect(idsOf(await reader.history.listRuns({}))).toEqual([second, first]);
+      // Its own writes too, and a status change that adds no run.
+      const third = await queueRun(reader);
+      expect(idsOf(await reader.history.listRuns({}))).toEqual([third, second, first]);
+      await claimRun(reader, third);
+      expect((await reader.history.listRuns({}))[0]?.status).toBe('running');
+      // Each page is its own: another limit or filter is not answered with a kept page.
+      expect(idsOf(await reader.history.listRuns({ limit: 1 }))).toEqual([third]);
+      expect(idsOf(await reader.history.listRuns({ status: 'completed' }))).toEqual([
+        second,
+        first,
+      ]);
+    } finally {
+      reader.db.close();
+      writer.db.close();
+    }
   });
 });

@@ -105,8 +105,23 @@ const STEP_COLUMNS =
  * are written as they finish, only while the writer still holds the run's
  * lease, so a run reconciled by another process is never written to again.
  */
+/** A client that can tell whether anything was written since (the native file client). */
+interface ChangeTokens {
+  changeToken(): string;
+}
+
+function hasChangeTokens(db: Client): db is Client & ChangeTokens {
+  return typeof (db as Partial<ChangeTokens>).changeToken === 'function';
+}
+
+/** History pages kept while nothing is written; a bound keeps odd page requests from piling up. */
+const MAX_KEPT_PAGES = 64;
+
 export class HistoryStore {
   readonly #db: Client;
+  /** Pages as sent, by their options, valid while the database's change token is `#pagesToken`. */
+  readonly #pages = new Map<string, string>();
+  #pagesToken: string | undefined;
   /** Runs kept per workflow; 0 keeps all. */
   readonly #maxRecordsPerWorkflow: number;
 
@@ -147,6 +162,25 @@ export class HistoryStore {
    * routes send this text as it is: no object per row or step is made.
    */
   async listRunsJson(options: ListRunsOptions): Promise<string> {
+    // Dashboards poll the same pages: on a file, a page is read again only once something was
+    // written, by this process or another (the token is read just before the page, with no
+    // await between them, so a page never outlives the state it was read in).
+    const token = hasChangeTokens(this.#db) ? this.#db.changeToken() : undefined;
+    if (token === undefined) return this.#readPage(options);
+    if (token !== this.#pagesToken) {
+      this.#pages.clear();
+      this.#pagesToken = token;
+    }
+    const key = JSON.stringify([options.workflow, options.status, options.limit, options.offset]);
+    const kept = this.#pages.get(key);
+    if (kept !== undefined) return kept;
+    const page = await this.#readPage(options);
+    // Another call may have seen a newer token while this one awaited: then this page is not kept.
+    if (this.#pagesToken === token && this.#pages.size < MAX_KEPT_PAGES) this.#pages.set(key, page);
+    return page;
+  }
+
+  async #readPage(options: ListRunsOptions): Promise<string> {
     const result = await this.#db.execute(listRunsStatement(options));
     return `[${result.rows.map((row) => String(row.record)).join(',')}]`;
   }
