@@ -1,7 +1,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { healthReport } from '#functions/health/routes.ts';
 import type { AegisContext } from '#shared/context.ts';
-import { API_KEY_HEADER, ApiKeys } from '#shared/http-api/auth.ts';
+import { ApiKeys, sentApiKey } from '#shared/http-api/auth.ts';
 import {
   CLIENT_HEADER,
   CORS_HEADERS,
@@ -44,9 +44,8 @@ function permitted(
   req: IncomingMessage,
   access: Parameters<ApiKeys['authorize']>[1],
 ) {
-  const sent = req.headers[API_KEY_HEADER];
   try {
-    keys.authorize(typeof sent === 'string' ? sent : undefined, access, 'GET');
+    keys.authorize(sentApiKey(req.headers), access, 'GET');
     return true;
   } catch {
     return false;

@@ -100,11 +100,6 @@ const RUN_RECORD_JSON = `json_object('run_id', r.run_id, 'workflow_name', r.work
 const STEP_COLUMNS =
   's.step_index, s.step_type, s.service, s.success AS step_success, s.skipped, s.reused, s.duration_ms AS step_duration_ms, s.error, s.attempts';
 
-/**
- * The run history (SPEC §4): what the run queue recorded, read back. Steps
- * are written as they finish, only while the writer still holds the run's
- * lease, so a run reconciled by another process is never written to again.
- */
 /** A client that can tell whether anything was written since (the native file client). */
 interface ChangeTokens {
   changeToken(): string;
@@ -117,6 +112,11 @@ function hasChangeTokens(db: Client): db is Client & ChangeTokens {
 /** History pages kept while nothing is written; a bound keeps odd page requests from piling up. */
 const MAX_KEPT_PAGES = 64;
 
+/**
+ * The run history (SPEC §4): what the run queue recorded, read back. Steps
+ * are written as they finish, only while the writer still holds the run's
+ * lease, so a run reconciled by another process is never written to again.
+ */
 export class HistoryStore {
   readonly #db: Client;
   /** Pages as sent, by their options, valid while the database's change token is `#pagesToken`. */

@@ -6,7 +6,7 @@ import express, {
   type Response,
 } from 'express';
 import type { AegisContext } from '../context.ts';
-import { ApiKeys } from './auth.ts';
+import { ApiKeys, sentApiKey } from './auth.ts';
 import { decodeBody, readBody } from './body.ts';
 import { errorHandler, requestEnvelope, unmatched } from './middleware.ts';
 import { PrebuiltAnswers } from './prebuilt-answers.ts';
@@ -66,7 +66,7 @@ function routeHandler(
   return async function handleRoute(req: Request, res: Response, next: NextFunction) {
     req.aegisRoute = route;
     try {
-      const caller = keys.authorize(sent(req.headers['x-api-key']), route.access, req.method);
+      const caller = keys.authorize(sentApiKey(req.headers), route.access, req.method);
       const prebuilt = route.configOnly ? answers.get(req.url) : undefined;
       if (prebuilt) return void sendJsonBytes(res, 200, prebuilt.bytes);
       const rawBody = takesBody ? await readBody(req, res) : Buffer.alloc(0);
@@ -93,11 +93,6 @@ function routeHandler(
       next(error);
     }
   };
-}
-
-/** An `X-API-Key` sent twice arrives as a list: it counts as no key. */
-function sent(value: string | string[] | undefined): string | undefined {
-  return typeof value === 'string' ? value : undefined;
 }
 
 function sendJsonBytes(res: Response, status: number, bytes: Buffer): void {

@@ -1,4 +1,5 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
 import { type AuthConfig, SCOPES, type Scope } from '../config/schema.ts';
 import { ForbiddenError, UnauthorizedError } from '../errors.ts';
 
@@ -12,6 +13,12 @@ export const DEFAULT_KEY_NAME = 'default';
 
 /** The header that carries a key; the only place one is read (never a query parameter, which ends up in logs and browser history). */
 export const API_KEY_HEADER = 'x-api-key';
+
+/** The key a request sent; an `X-API-Key` sent twice arrives as a list, and counts as no key. */
+export function sentApiKey(headers: IncomingHttpHeaders): string | undefined {
+  const sent = headers[API_KEY_HEADER];
+  return typeof sent === 'string' ? sent : undefined;
+}
 
 /** Who a request's key belongs to: its name is what gets logged and recorded as `triggered_by`, never the key. */
 export interface ApiKeyIdentity {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { callSignal } from '../abort.ts';
 import type { ServiceConfig, StepConfig, WorkflowConfig } from '../config/schema.ts';
 import type { Environment } from '../env.ts';
 import { errorMessage } from '../errors.ts';
@@ -280,25 +281,24 @@ type AttemptOutcome = { ok: true; data: Record<string, unknown> } | { ok: false;
 async function attemptOnce(step: StepConfig, context: ExecuteContext): Promise<AttemptOutcome> {
   const service = context.services[step.service];
   if (!service) return { ok: false, error: `unknown service "${step.service}"` };
-  const controller = new AbortController();
-  const stopped = () => controller.abort(context.signal?.reason);
-  context.signal?.addEventListener('abort', stopped, { once: true });
-  if (context.signal?.aborted) stopped();
   // SPEC §3 wants both: the error names service, method and path, and says `Step timed out after <timeout>s`.
   const call = STEP_CALLS[step.type];
   const timedOut = `${call ? `${describeCall(step.service, call)}: ` : ''}Step timed out after ${step.timeout}s`;
-  let timer: NodeJS.Timeout | undefined;
+  const attempt = callSignal(step.timeout * 1000, context.signal, () => new Error(timedOut));
   const deadline = new Promise<AttemptOutcome>((resolve) => {
-    timer = setTimeout(() => {
-      controller.abort(new Error(timedOut));
-      resolve({ ok: false, error: timedOut });
-    }, timerMs(step.timeout));
+    attempt.signal.addEventListener(
+      'abort',
+      () => {
+        if (attempt.timedOut()) resolve({ ok: false, error: timedOut });
+      },
+      { once: true },
+    );
   });
   const work = STEP_EXECUTORS[step.type](step, {
     key: step.service,
     service,
     env: context.env,
-    signal: controller.signal,
+    signal: attempt.signal,
     earlier: context.earlier,
     runStartedAt: context.runStartedAt,
     traceparent: traceparentFor(context.traceId),
@@ -308,13 +308,12 @@ async function attemptOnce(step: StepConfig, context: ExecuteContext): Promise<A
     (data): AttemptOutcome => ({ ok: true, data }),
     (error: unknown): AttemptOutcome => ({
       ok: false,
-      error: controller.signal.aborted && !context.signal?.aborted ? timedOut : errorMessage(error),
+      error: attempt.timedOut() && !context.signal?.aborted ? timedOut : errorMessage(error),
     }),
   );
   try {
     return await Promise.race([work, deadline]);
   } finally {
-    clearTimeout(timer);
-    context.signal?.removeEventListener('abort', stopped);
+    attempt.done();
   }
 }
