@@ -16,7 +16,7 @@ export default defineConfig({
     coverage: {
       provider: 'v8',
       include: ['shared/**/*.ts', 'functions/**/*.ts', 'local-host/**/*.ts'],
-      exclude: ['**/*.test.ts', 'local-host/main.ts', 'local-host/dashboard/**'],
+      exclude: ['**/*.test.ts', '**/*.fixture.ts', 'local-host/main.ts', 'local-host/dashboard/**'],
       reporter: ['text-summary', 'text', 'json-summary'],
       thresholds: { lines: 85 },
     },

@@ -10,6 +10,7 @@ import type { RetryPolicy } from '#shared/webhooks/retry-policy.ts';
 import { DeliveryWorker } from '#shared/webhooks/worker.ts';
 import { answerFirst } from './answer-first.ts';
 import { createHost } from './create-host.ts';
+import { oneRequestPerTurn } from './one-per-turn.ts';
 import { DEFAULT_RUN_WORKERS, RunWorkers } from './run-workers.ts';
 import { Scheduler } from './scheduler.ts';
 
@@ -108,7 +109,8 @@ export async function startHost({
       // Longer than a typical proxy's idle timeout, so a proxy never reuses a socket the host is closing.
       keepAliveTimeout: 65_000,
     },
-    answerFirst(context, answers, createHost(context, { answers })),
+    // Answers built once are sent at once; the rest start one per turn, so a new connection is not kept waiting.
+    answerFirst(context, answers, oneRequestPerTurn(createHost(context, { answers }))),
   );
   server.listen(port, host);
   try {
