@@ -143,6 +143,18 @@ export function rssBytes(pid: number): number {
   }
 }
 
+/** VmRSS's two parts (Linux): the process's own memory (heap, malloc) and the files it maps (the node binary, native modules), in bytes. */
+export function rssParts(pid: number): { anon: number; file: number } {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const kb = (name: string) =>
+      Number(new RegExp(`^${name}:\\s+(\\d+)\\s+kB`, 'm').exec(status)?.[1]) * 1024;
+    return { anon: kb('RssAnon'), file: kb('RssFile') };
+  } catch {
+    return { anon: Number.NaN, file: Number.NaN };
+  }
+}
+
 const CLOCK_TICKS = Number(commandOutput('getconf', ['CLK_TCK'])) || 100;
 
 /** CPU time (user + system) a process has used so far, in ms, from /proc (Linux); NaN elsewhere. */
