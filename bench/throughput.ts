@@ -68,7 +68,7 @@ export async function benchThroughput(config: string): Promise<Row[]> {
       {
         section: 'http',
         figure: `\`/health\` p99, ${label}`,
-        measured: `${s.p99} ms (p50 ${s.p50} ms)`,
+        measured: `${round(s.p99, 2)} ms (p50 ${round(s.p50, 2)} ms)`,
         value: s.p99,
         target: { max: 10 },
         targetText: '≤ 10 ms',
