@@ -85,6 +85,7 @@ describe('oneRequestPerTurn', () => {
       process.off('uncaughtException', onUncaught);
     }
     expect(started).toEqual(['/bad', '/good']);
+    expect(uncaught).toEqual([new Error('boom')]);
   });
 
   it('answers connections opened while the server is busy after about one request each', async () => {
