@@ -91,9 +91,7 @@ HEALTHCHECK --interval=30s --timeout=10s --start-period=20s --retries=3 \
 
 # Node is PID 1: `aegis serve` handles SIGTERM itself (stops accepting, finishes
 # in-flight requests and webhook attempts, closes the database, exits 0).
-# The V8 flags of infra/node-flags.mjs, as the CLI's shebang has them (a test keeps
-# the two alike): --optimize-for-size keeps the heap close to what the host uses;
-# --single-threaded-gc stops GC helper threads from taking turns with the main
-# thread on a one-CPU container (the history tail under load 3.2 -> 2.2 x p50).
-ENTRYPOINT ["/nodejs/bin/node", "--optimize-for-size", "--single-threaded-gc", "/app/dist/aegis.mjs"]
+# --optimize-for-size: V8 keeps the heap close to what the host uses instead of
+# growing it with the allocation rate (a few per cent of CPU; bench/README.md).
+ENTRYPOINT ["/nodejs/bin/node", "--optimize-for-size", "/app/dist/aegis.mjs"]
 CMD ["serve", "--host", "0.0.0.0", "--port", "8000"]

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import type { Row } from './report.ts';
 import type { StubServices } from './stub-services.ts';
 import {
-  hostNodeArgs,
+  HOST_NODE_ARGS,
   http,
   QUICK,
   round,
@@ -50,7 +50,7 @@ export async function benchMemory(dir: string, stubs: StubServices): Promise<Row
   const host = await startAegis({
     config,
     env: { LOG_LEVEL: undefined },
-    nodeArgs: [...hostNodeArgs(), ...(SNAPSHOT_DIR ? ['--heapsnapshot-signal=SIGUSR2'] : [])],
+    nodeArgs: [...HOST_NODE_ARGS, ...(SNAPSHOT_DIR ? ['--heapsnapshot-signal=SIGUSR2'] : [])],
     ...(SNAPSHOT_DIR ? { cwd: SNAPSHOT_DIR } : {}),
   });
   const pid = host.child.pid ?? -1;

@@ -276,43 +276,28 @@ export interface StartedHost {
 }
 
 /**
- * The node flags of the CLI bundle's shebang (infra/node-flags.mjs), read when the bench starts
- * its first host: what `npx aegis serve` runs with, and the container's ENTRYPOINT too.
+ * Node options for every host the bench starts: BENCH_HOST_NODE_ARGS (space-separated, e.g.
+ * `--optimize-for-size`), and BENCH_CPU_PROF=<dir> for a `--cpu-prof` profile of each.
  */
-function shebangFlags(): string[] {
-  const [line = ''] = readFileSync(CLI, 'utf8').slice(0, 200).split('\n', 1);
-  const words = line.replace(/^#!/, '').trim().split(/\s+/);
-  const node = words.indexOf('node');
-  return node === -1 ? [] : words.slice(node + 1);
-}
-
-/**
- * Node options for every host the bench starts: the bundle's own flags (`shebangFlags`), or
- * BENCH_HOST_NODE_ARGS instead (space-separated; empty for none), and BENCH_CPU_PROF=<dir> for a
- * `--cpu-prof` profile of each.
- */
-export function hostNodeArgs(): string[] {
-  const chosen = process.env.BENCH_HOST_NODE_ARGS;
-  return [
-    ...(chosen === undefined ? shebangFlags() : chosen.split(/\s+/).filter(Boolean)),
-    ...(process.env.BENCH_CPU_PROF
-      ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF]
-      : []),
-  ];
-}
+export const HOST_NODE_ARGS = [
+  ...(process.env.BENCH_HOST_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? []),
+  ...(process.env.BENCH_CPU_PROF
+    ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF]
+    : []),
+];
 
 /** Starts `node dist/aegis.mjs serve` on 127.0.0.1 and waits for a 200 on /health. */
 export async function startAegis({
   config,
   env = {},
   cpu,
-  nodeArgs = hostNodeArgs(),
+  nodeArgs = HOST_NODE_ARGS,
   cwd,
 }: {
   config: string;
   env?: Record<string, string | undefined>;
   cpu?: number;
-  /** Node options before the script (default: `hostNodeArgs()`). */
+  /** Node options before the script (default: from BENCH_HOST_NODE_ARGS and BENCH_CPU_PROF). */
   nodeArgs?: readonly string[];
   /** Its working directory (default: the repository), where signal-triggered heap snapshots land. */
   cwd?: string;

@@ -11,7 +11,6 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 import { metafileDir, metafilePath } from './bundle-report.mjs';
 import { LAMBDA_ALIASES, LAMBDA_PLUGINS, SLIMMING_PLUGINS } from './lambda-resolve.mjs';
-import { NODE_FLAGS } from './node-flags.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const target = process.argv[2] ?? 'cli';
@@ -46,8 +45,7 @@ async function buildCli() {
     // 9 MB of resident memory on Node 20 (bench/README.md); names stay readable in errors.
     minifyWhitespace: true,
     minifySyntax: true,
-    // `env -S` splits the line, so the bundle runs with the flags however it is started as a command.
-    banner: { js: `#!/usr/bin/env -S node ${NODE_FLAGS.join(' ')}\n${requireShim}` },
+    banner: { js: `#!/usr/bin/env node\n${requireShim}` },
     sourcemap: 'linked',
     write: false,
     logLevel: 'warning',
