@@ -133,26 +133,28 @@ export async function stopProcess(child: ChildProcess, timeoutMs = 10_000): Prom
   clearTimeout(timer);
 }
 
-/** Resident set size of a process, from /proc (Linux); NaN elsewhere. */
-export function rssBytes(pid: number): number {
+/** The `kB` fields of a process's /proc status (Linux), in bytes; NaN for each elsewhere. */
+function statusBytes<const Name extends string>(pid: number, names: readonly Name[]) {
+  let status = '';
   try {
-    const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {}
+  const bytes = (name: string) => {
+    const match = new RegExp(`^${name}:\\s+(\\d+)\\s+kB`, 'm').exec(status);
     return match ? Number(match[1]) * 1024 : Number.NaN;
-  } catch {
-    return Number.NaN;
-  }
+  };
+  return Object.fromEntries(names.map((name) => [name, bytes(name)])) as Record<Name, number>;
 }
 
-/** VmRSS's two parts (Linux): the process's own memory (heap, malloc) and the files it maps (the node binary, native modules), in bytes. */
+/** Resident set size of a process, from /proc (Linux); NaN elsewhere. */
+export function rssBytes(pid: number): number {
+  return statusBytes(pid, ['VmRSS']).VmRSS;
+}
+
+/** VmRSS's two parts: the process's own memory (heap, malloc) and the files it maps (the node binary, native modules), in bytes. */
 export function rssParts(pid: number): { anon: number; file: number } {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = (name: string) =>
-      Number(new RegExp(`^${name}:\\s+(\\d+)\\s+kB`, 'm').exec(status)?.[1]) * 1024;
-    return { anon: kb('RssAnon'), file: kb('RssFile') };
-  } catch {
-    return { anon: Number.NaN, file: Number.NaN };
-  }
+  const { RssAnon, RssFile } = statusBytes(pid, ['RssAnon', 'RssFile']);
+  return { anon: RssAnon, file: RssFile };
 }
 
 const CLOCK_TICKS = Number(commandOutput('getconf', ['CLK_TCK'])) || 100;
