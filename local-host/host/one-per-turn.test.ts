@@ -1,5 +1,6 @@
 import { type ChildProcessByStdio, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import type { RequestListener } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -50,6 +51,11 @@ function connection(port: number, onServed: (served: number, socket: Socket) => 
   return socket;
 }
 
+/** What a request listener is given, with only the URL filled in (the listeners here read nothing else). */
+function request(url: string): Parameters<RequestListener> {
+  return [{ url }, {}] as unknown as Parameters<RequestListener>;
+}
+
 describe('oneRequestPerTurn', () => {
   it('starts requests in the order they came, one per turn of the event loop', async () => {
     const started: string[] = [];
@@ -57,7 +63,6 @@ describe('oneRequestPerTurn', () => {
       started.push(`${req.url}`);
       setImmediate(() => started.push(`turn after ${req.url}`));
     });
-    const request = (url: string) => [{ url }, {}] as unknown as Parameters<typeof queued>;
     queued(...request('/a'));
     queued(...request('/b'));
     queued(...request('/c'));
@@ -73,7 +78,6 @@ describe('oneRequestPerTurn', () => {
       started.push(`${req.url}`);
       if (req.url === '/bad') throw new Error('boom');
     });
-    const request = (url: string) => [{ url }, {}] as unknown as Parameters<typeof queued>;
     const uncaught: unknown[] = [];
     const onUncaught = (error: unknown) => uncaught.push(error);
     process.prependListener('uncaughtException', onUncaught);
