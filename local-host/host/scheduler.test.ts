@@ -43,6 +43,8 @@ async function tickHours(context: AegisContext, latestHour: number): Promise<num
 
 describe('Scheduler: ticks missed while no host ran', () => {
   const latestHour = Math.floor(Date.now() / HOUR) * HOUR;
+  // The hosts' clock stays inside that hour, so a test running across an hour's turn still sees it as the latest.
+  const midHour = () => latestHour + HOUR / 2;
   /** A host that last ran three hours ago claimed the tick of that hour. */
   async function lastRanThreeHoursAgo(catchUp: boolean) {
     const { context } = testContext(config(catchUp));
@@ -56,7 +58,7 @@ describe('Scheduler: ticks missed while no host ran', () => {
 
   it('are skipped by default', async () => {
     const context = await lastRanThreeHoursAgo(false);
-    const scheduler = await schedulerFor(context);
+    const scheduler = await schedulerFor(context, midHour);
     await scheduler.start();
     await scheduler.stop();
     expect(await tickHours(context, latestHour)).toEqual([3]);
@@ -64,12 +66,12 @@ describe('Scheduler: ticks missed while no host ran', () => {
 
   it('get one run, for the latest of them, with catch_up: true', async () => {
     const context = await lastRanThreeHoursAgo(true);
-    const scheduler = await schedulerFor(context);
+    const scheduler = await schedulerFor(context, midHour);
     await scheduler.start();
     await scheduler.stop();
     expect(await tickHours(context, latestHour)).toEqual([3, 0]);
     // A second host starting now finds that tick claimed: still one run for it.
-    const again = await schedulerFor(context);
+    const again = await schedulerFor(context, midHour);
     await again.start();
     await again.stop();
     expect(await tickHours(context, latestHour)).toEqual([3, 0]);
@@ -77,7 +79,7 @@ describe('Scheduler: ticks missed while no host ran', () => {
 
   it('are not invented for a schedule that never ticked before, even with catch_up', async () => {
     const { context } = testContext(config(true));
-    const scheduler = await schedulerFor(context);
+    const scheduler = await schedulerFor(context, midHour);
     await scheduler.start();
     await scheduler.stop();
     expect(await tickHours(context, latestHour)).toEqual([]);
