@@ -23,6 +23,7 @@ export const runsRoutes: readonly RouteDefinition[] = [
     tag: 'history',
     summary: 'The newest runs of all workflows',
     query: historyQuery(10),
+    direct: true,
     responses: {
       200: { description: 'History records, newest first.', schema: z.array(historyRecordSchema) },
       503: ERROR_RESPONSES[503],

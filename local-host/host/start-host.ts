@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { API_ROUTES } from '#functions/index.ts';
 import type { AegisContext } from '#shared/context.ts';
 import { describeTarget, resolveDatabaseTarget } from '#shared/db/target.ts';
 import { ENV, readInteger, readSeconds } from '#shared/env.ts';
@@ -10,6 +11,7 @@ import type { RetryPolicy } from '#shared/webhooks/retry-policy.ts';
 import { DeliveryWorker } from '#shared/webhooks/worker.ts';
 import { answerFirst } from './answer-first.ts';
 import { createHost } from './create-host.ts';
+import { directRoutes } from './direct-routes.ts';
 import { oneRequestPerTurn } from './one-per-turn.ts';
 import { DEFAULT_RUN_WORKERS, RunWorkers } from './run-workers.ts';
 import { Scheduler } from './scheduler.ts';
@@ -109,8 +111,13 @@ export async function startHost({
       // Longer than a typical proxy's idle timeout, so a proxy never reuses a socket the host is closing.
       keepAliveTimeout: 65_000,
     },
-    // Answers built once are sent at once; the rest start one per turn, so a new connection is not kept waiting.
-    answerFirst(context, answers, oneRequestPerTurn(createHost(context, { answers }))),
+    // Answers built once are sent at once; the rest start one per turn, so a new connection is not
+    // kept waiting, and the history's reads run without Express.
+    answerFirst(
+      context,
+      answers,
+      oneRequestPerTurn(directRoutes(context, API_ROUTES, createHost(context, { answers }))),
+    ),
   );
   server.listen(port, host);
   try {

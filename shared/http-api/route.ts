@@ -73,6 +73,12 @@ export interface RouteDefinition<
    * the database): the router builds it once and serves the same bytes.
    */
   configOnly?: boolean;
+  /**
+   * A `GET` without path parameters that the local host may run without
+   * Express (local-host/host/direct-routes.ts) when its handler answers
+   * `jsonText`: the handler reads its input and the context, never `request`.
+   */
+  direct?: boolean;
   /** The documented answers, by status code. */
   responses: Record<number, ResponseSpec>;
   handle(
