@@ -71,9 +71,11 @@ COPY --from=build --chown=aegis:root /out/var/ /app/
 
 WORKDIR /app
 # JSON logs even under `docker run -t`, whose terminal would otherwise make them pretty.
+# MALLOC_ARENA_MAX: infra/node-flags.mjs's environment, as the CLI's shebang sets it.
 ENV NODE_ENV=production \
     AEGIS_DB_PATH=/app/data/aegis_history.db \
-    LOG_FORMAT=json
+    LOG_FORMAT=json \
+    MALLOC_ARENA_MAX=2
 
 # The history. Declared so that the database lands on a volume even without -v
 # (and `--read-only` works as is); mount a named volume here to keep it.
@@ -91,7 +93,8 @@ HEALTHCHECK --interval=30s --timeout=10s --start-period=20s --retries=3 \
 
 # Node is PID 1: `aegis serve` handles SIGTERM itself (stops accepting, finishes
 # in-flight requests and webhook attempts, closes the database, exits 0).
-# --optimize-for-size: V8 keeps the heap close to what the host uses instead of
-# growing it with the allocation rate (a few per cent of CPU; bench/README.md).
-ENTRYPOINT ["/nodejs/bin/node", "--optimize-for-size", "/app/dist/aegis.mjs"]
+# The V8 flags of infra/node-flags.mjs, as the CLI's shebang has them (a test keeps
+# the two alike): none; `serve` sets --optimize-for-size itself, at run time, where it
+# keeps the heap small without shrinking the young generation (bench/README.md).
+ENTRYPOINT ["/nodejs/bin/node", "/app/dist/aegis.mjs"]
 CMD ["serve", "--host", "0.0.0.0", "--port", "8000"]

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import type { Row } from './report.ts';
 import type { StubServices } from './stub-services.ts';
 import {
-  HOST_NODE_ARGS,
+  hostLaunch,
   http,
   QUICK,
   round,
@@ -47,10 +47,12 @@ export async function benchMemory(dir: string, stubs: StubServices): Promise<Row
   const config = join(dir, 'memory.aegis.yaml');
   writeFileSync(config, JSON.stringify(benchConfig(stubs, join(dir, 'memory.db')), null, 2));
   if (SNAPSHOT_DIR) mkdirSync(SNAPSHOT_DIR, { recursive: true });
+  const launch = hostLaunch();
+  if (SNAPSHOT_DIR) launch.nodeArgs.push('--heapsnapshot-signal=SIGUSR2');
   const host = await startAegis({
     config,
     env: { LOG_LEVEL: undefined },
-    nodeArgs: [...HOST_NODE_ARGS, ...(SNAPSHOT_DIR ? ['--heapsnapshot-signal=SIGUSR2'] : [])],
+    launch,
     ...(SNAPSHOT_DIR ? { cwd: SNAPSHOT_DIR } : {}),
   });
   const pid = host.child.pid ?? -1;

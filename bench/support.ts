@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { NODE_FLAGS, RUNTIME_ENV } from '../infra/node-flags.mjs';
 
 export const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 export const ROOT = join(BENCH_DIR, '..');
@@ -277,30 +278,49 @@ export interface StartedHost {
   readyMs: number;
 }
 
+/** How node is started for a host: its flags, and environment variables set for it. */
+export interface HostLaunch {
+  nodeArgs: string[];
+  env: Record<string, string>;
+}
+
 /**
- * Node options for every host the bench starts: BENCH_HOST_NODE_ARGS (space-separated, e.g.
- * `--optimize-for-size`), and BENCH_CPU_PROF=<dir> for a `--cpu-prof` profile of each.
+ * How every host the bench starts is launched: as `npx aegis serve` and the container run it
+ * (infra/node-flags.mjs), or as BENCH_HOST_NODE_ARGS says instead (space-separated node flags,
+ * NAME=value words for the environment; empty for neither), plus BENCH_CPU_PROF=<dir> for a
+ * `--cpu-prof` profile of each.
  */
-export const HOST_NODE_ARGS = [
-  ...(process.env.BENCH_HOST_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? []),
-  ...(process.env.BENCH_CPU_PROF
-    ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF]
-    : []),
-];
+export function hostLaunch(): HostLaunch {
+  const chosen = process.env.BENCH_HOST_NODE_ARGS;
+  const words = chosen?.split(/\s+/).filter(Boolean);
+  const assignment = /^([A-Z_][A-Z0-9_]*)=(.*)$/;
+  const nodeArgs = words ? words.filter((word) => !assignment.test(word)) : [...NODE_FLAGS];
+  const env = words
+    ? Object.fromEntries(
+        words.flatMap((word) => {
+          const match = assignment.exec(word);
+          return match ? [[match[1], match[2]]] : [];
+        }),
+      )
+    : { ...RUNTIME_ENV };
+  if (process.env.BENCH_CPU_PROF)
+    nodeArgs.push('--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF);
+  return { nodeArgs, env };
+}
 
 /** Starts `node dist/aegis.mjs serve` on 127.0.0.1 and waits for a 200 on /health. */
 export async function startAegis({
   config,
   env = {},
   cpu,
-  nodeArgs = HOST_NODE_ARGS,
+  launch = hostLaunch(),
   cwd,
 }: {
   config: string;
   env?: Record<string, string | undefined>;
   cpu?: number;
-  /** Node options before the script (default: from BENCH_HOST_NODE_ARGS and BENCH_CPU_PROF). */
-  nodeArgs?: readonly string[];
+  /** Node's flags and environment (default: `hostLaunch()`); `env` is added to its environment. */
+  launch?: HostLaunch;
   /** Its working directory (default: the repository), where signal-triggered heap snapshots land. */
   cwd?: string;
 }): Promise<StartedHost> {
@@ -308,7 +328,7 @@ export async function startAegis({
   const since = performance.now();
   const child = spawnNode({
     args: [
-      ...nodeArgs,
+      ...launch.nodeArgs,
       CLI,
       'serve',
       '--host',
@@ -318,7 +338,7 @@ export async function startAegis({
       '--config',
       config,
     ],
-    env,
+    env: { ...launch.env, ...env },
     ...(cpu === undefined ? {} : { cpu }),
     ...(cwd === undefined ? {} : { cwd }),
   });

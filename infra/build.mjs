@@ -11,6 +11,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 import { metafileDir, metafilePath } from './bundle-report.mjs';
 import { LAMBDA_ALIASES, LAMBDA_PLUGINS, SLIMMING_PLUGINS } from './lambda-resolve.mjs';
+import { SHEBANG } from './node-flags.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const target = process.argv[2] ?? 'cli';
@@ -45,7 +46,7 @@ async function buildCli() {
     // 9 MB of resident memory on Node 20 (bench/README.md); names stay readable in errors.
     minifyWhitespace: true,
     minifySyntax: true,
-    banner: { js: `#!/usr/bin/env node\n${requireShim}` },
+    banner: { js: `${SHEBANG}\n${requireShim}` },
     sourcemap: 'linked',
     write: false,
     logLevel: 'warning',

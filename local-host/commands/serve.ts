@@ -27,7 +27,9 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 /**
  * A long-running host under steady load lets V8 grow its heap far beyond
  * what it uses (bench/README.md); this heuristic keeps it close, for a few
- * per cent of CPU. The container passes the same flag to node directly.
+ * per cent of CPU. Set here rather than on node's command line, where it
+ * would also shrink the young generation and lengthen the tail under load
+ * (infra/node-flags.mjs).
  */
 function preferSmallHeap(): void {
   setFlagsFromString('--optimize-for-size');
