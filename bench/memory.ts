@@ -1,16 +1,23 @@
+import type { ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { join, resolve } from 'node:path';
+import * as esbuild from 'esbuild';
+import { cliBundleOptions } from '../infra/cli-bundle.mjs';
 import type { Row } from './report.ts';
 import type { StubServices } from './stub-services.ts';
 import {
+  BENCH_DIR,
   hostLaunch,
   http,
   QUICK,
+  ROOT,
   round,
   rssBytes,
   rssParts,
   sleep,
+  spawnNode,
   startAegis,
   stopProcess,
 } from './support.ts';
@@ -44,6 +51,7 @@ interface Reading {
  * webhook has been delivered and 1 s of quiet.
  */
 export async function benchMemory(dir: string, stubs: StubServices): Promise<Row[]> {
+  const references = await referenceReadings(dir);
   const config = join(dir, 'memory.aegis.yaml');
   writeFileSync(config, JSON.stringify(benchConfig(stubs, join(dir, 'memory.db')), null, 2));
   if (SNAPSHOT_DIR) mkdirSync(SNAPSHOT_DIR, { recursive: true });
@@ -64,13 +72,7 @@ export async function benchMemory(dir: string, stubs: StubServices): Promise<Row
   const read = async () => {
     await settle(() => deliveries() - deliveredBefore, runs * DELIVERIES_PER_RUN);
     await sleep(1000);
-    const parts = rssParts(pid);
-    const reading: Reading = {
-      runs,
-      rssMb: round(rssBytes(pid) / MB, 1),
-      anonMb: round(parts.anon / MB, 1),
-      fileMb: round(parts.file / MB, 1),
-    };
+    const reading: Reading = { runs, ...rssReading(pid) };
     if (SNAPSHOT_DIR) reading.snapshot = await heapSnapshot(host.url, host.child, SNAPSHOT_DIR);
     readings.push(reading);
   };
@@ -99,7 +101,66 @@ export async function benchMemory(dir: string, stubs: StubServices): Promise<Row
   } finally {
     await stopProcess(host.child);
   }
-  return rows(readings, runMs);
+  return rows(readings, runMs, references);
+}
+
+/** VmRSS and its parts, in MB. */
+function rssReading(pid: number): Omit<Reading, 'runs'> {
+  const parts = rssParts(pid);
+  return {
+    rssMb: round(rssBytes(pid) / MB, 1),
+    anonMb: round(parts.anon / MB, 1),
+    fileMb: round(parts.file / MB, 1),
+  };
+}
+
+interface References {
+  bare: Omit<Reading, 'runs'>;
+  stack: Omit<Reading, 'runs'>;
+}
+
+/** A bare node:http server, then the asked-for stack alone (bench/stack-floor.ts), each idle. */
+async function referenceReadings(dir: string): Promise<References> {
+  const bare = `import { createServer } from 'node:http';
+    createServer((_req, res) => res.end()).listen(0, '127.0.0.1', () => process.stdout.write('ready\\n'));`;
+  const stackBundle = join(ROOT, 'dist', 'bench-stack-floor.mjs');
+  // Beside the CLI bundle, so that the native libSQL binding resolves from node_modules as it does.
+  await esbuild.build({
+    ...cliBundleOptions(),
+    entryPoints: [join(BENCH_DIR, 'stack-floor.ts')],
+    outfile: stackBundle,
+  });
+  return {
+    bare: await idleReading(['--input-type=module', '-e', bare]),
+    stack: await idleReading([stackBundle, join(dir, 'stack-floor.db')]),
+  };
+}
+
+/** Starts `node <args>` as the hosts are started (their environment), reads its RSS 1 s after it is ready. */
+async function idleReading(args: string[]): Promise<Omit<Reading, 'runs'>> {
+  const child = spawnNode({ args, env: hostLaunch().env, stdout: 'pipe' });
+  try {
+    await ready(child);
+    await sleep(1000);
+    return rssReading(child.pid ?? -1);
+  } finally {
+    await stopProcess(child);
+  }
+}
+
+/** Resolves when the child prints "ready"; rejects if it exits first. */
+async function ready(child: ChildProcess & { readonly stderrTail: string }): Promise<void> {
+  let out = '';
+  const printed = new Promise<void>((resolve) => {
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      if (out.includes('ready')) resolve();
+    });
+  });
+  const exited = once(child, 'exit').then(() => {
+    throw new Error(`reference server exited before it was ready: ${child.stderrTail}`);
+  });
+  await Promise.race([printed, exited]);
 }
 
 /** Waits until `count()` reaches `expected` or stops moving for 5 s. */
@@ -138,19 +199,36 @@ async function heapSnapshot(
   throw new Error(`no heap snapshot appeared in ${snapshotDir}`);
 }
 
-function rows(readings: readonly Reading[], runMs: readonly number[]): Row[] {
+function rows(
+  readings: readonly Reading[],
+  runMs: readonly number[],
+  references: References,
+): Row[] {
   const [idle, first, second] = readings as [Reading, Reading, Reading];
   const snapshot = (r: Reading) => (r.snapshot ? { snapshot: r.snapshot } : {});
   const rate = (ms: number | undefined) => Math.round((HALF * 1000) / (ms ?? Number.NaN));
   const how = `${HALF.toLocaleString('en')} + ${HALF.toLocaleString('en')} sync runs, ${IN_FLIGHT} in flight (${rate(runMs[0])} and ${rate(runMs[1])} runs/s), 7 webhook deliveries each; VmRSS read once every delivery arrived and after 1 s of quiet${SNAPSHOT_DIR ? '; heap snapshots taken (they raise the later readings)' : ''}`;
   const growth = (from: Reading, to: Reading) => round(to.rssMb - from.rssMb, 1);
   const signed = (mb: number) => (mb < 0 ? `${mb}` : `+${mb}`);
-  const parts = (r: Reading) => `own ${r.anonMb} MB, mapped files ${r.fileMb} MB`;
+  const parts = (r: Omit<Reading, 'runs'>) => `own ${r.anonMb} MB, mapped files ${r.fileMb} MB`;
+  const over = (r: Omit<Reading, 'runs'>) => signed(round(idle.rssMb - r.rssMb, 1));
   return [
     {
       section: 'memory',
+      figure: 'RSS of bare `node:http`, idle (reference)',
+      measured: `${references.bare.rssMb} MB (${parts(references.bare)})`,
+      note: 'the same environment as the hosts; VmRSS 1 s after it listens',
+    },
+    {
+      section: 'memory',
+      figure: 'RSS of the asked-for packages alone, bundled as the CLI is, idle (reference)',
+      measured: `${references.stack.rssMb} MB (${parts(references.stack)})`,
+      note: 'bench/stack-floor.ts: express, serverless-http, zod, yaml, Powertools, @libsql/client (a file opened and read), prom-client, commander, each used once; none of Aegis',
+    },
+    {
+      section: 'memory',
       figure: 'RSS of `aegis serve`, idle',
-      measured: `${idle.rssMb} MB (${parts(idle)})`,
+      measured: `${idle.rssMb} MB (${parts(idle)}) = ${over(references.bare)} MB over bare node:http, ${over(references.stack)} MB over the packages alone`,
       value: idle.rssMb,
       target: { max: 60 },
       targetText: '≤ 60 MB',

@@ -10,15 +10,12 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as esbuild from 'esbuild';
 import { metafileDir, metafilePath } from './bundle-report.mjs';
-import { LAMBDA_ALIASES, LAMBDA_PLUGINS, SLIMMING_PLUGINS } from './lambda-resolve.mjs';
+import { cliBundleOptions, REQUIRE_SHIM } from './cli-bundle.mjs';
+import { LAMBDA_ALIASES, LAMBDA_PLUGINS } from './lambda-resolve.mjs';
 import { SHEBANG } from './node-flags.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const target = process.argv[2] ?? 'cli';
-
-// Bundled CommonJS dependencies (express and friends) call require(); give ESM output one.
-const requireShim =
-  "import { createRequire as __aegisCreateRequire } from 'node:module'; const require = __aegisCreateRequire(import.meta.url);";
 
 /** Writes esbuild's in-memory outputs through a temporary file and a rename, so a reader never sees half a file. */
 async function writeAtomically(outputFiles) {
@@ -33,23 +30,11 @@ async function writeAtomically(outputFiles) {
 
 async function buildCli() {
   const result = await esbuild.build({
+    ...cliBundleOptions(SHEBANG),
     entryPoints: [join(root, 'local-host', 'main.ts')],
     outfile: join(root, 'dist', 'aegis.mjs'),
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    // The native libSQL binding is loaded at run time from node_modules; everything else is in the bundle.
-    external: ['libsql'],
-    plugins: SLIMMING_PLUGINS,
-    // Whitespace and syntax only: renaming identifiers too saves little more and costs about
-    // 9 MB of resident memory on Node 20 (bench/README.md); names stay readable in errors.
-    minifyWhitespace: true,
-    minifySyntax: true,
-    banner: { js: `${SHEBANG}\n${requireShim}` },
     sourcemap: 'linked',
     write: false,
-    logLevel: 'warning',
   });
   await writeAtomically(result.outputFiles);
   // The dashboard beside the bundle: copied aside, then swapped in.
@@ -131,7 +116,7 @@ async function buildLambda() {
     minify: true,
     alias: LAMBDA_ALIASES,
     plugins: LAMBDA_PLUGINS,
-    banner: { js: requireShim },
+    banner: { js: REQUIRE_SHIM },
     sourcemap: 'linked',
     // The map points at the sources in the repository; their text would double the package.
     sourcesContent: false,
