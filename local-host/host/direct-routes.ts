@@ -31,8 +31,9 @@ export function directRoutes(
   );
   return function direct(req, res) {
     const url = req.url;
-    const route = req.method === 'GET' && url !== undefined ? byPath.get(pathOf(url)) : undefined;
-    if (!route || url === undefined) return app(req, res);
+    if (req.method !== 'GET' || url === undefined) return app(req, res);
+    const route = byPath.get(pathOf(url));
+    if (!route) return app(req, res);
     const started = performance.now();
     const caller = admittedCaller(keys, req, route.access);
     if (caller === undefined) return app(req, res);
