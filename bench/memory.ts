@@ -1,5 +1,3 @@
-import type { ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { join, resolve } from 'node:path';
@@ -9,6 +7,7 @@ import type { Row } from './report.ts';
 import type { StubServices } from './stub-services.ts';
 import {
   BENCH_DIR,
+  freePort,
   hostLaunch,
   http,
   QUICK,
@@ -20,6 +19,7 @@ import {
   spawnNode,
   startAegis,
   stopProcess,
+  waitFor200,
 } from './support.ts';
 import { benchConfig, checkRun, WORKFLOW } from './workflow.ts';
 
@@ -122,7 +122,7 @@ interface References {
 /** A bare node:http server, then the asked-for stack alone (bench/stack-floor.ts), each idle. */
 async function referenceReadings(dir: string): Promise<References> {
   const bare = `import { createServer } from 'node:http';
-    createServer((_req, res) => res.end()).listen(0, '127.0.0.1', () => process.stdout.write('ready\\n'));`;
+    createServer((_req, res) => res.end()).listen(Number(process.argv[1]), '127.0.0.1');`;
   const stackBundle = join(ROOT, 'dist', 'bench-stack-floor.mjs');
   // Beside the CLI bundle, so that the native libSQL binding resolves from node_modules as it does.
   await esbuild.build({
@@ -131,36 +131,31 @@ async function referenceReadings(dir: string): Promise<References> {
     outfile: stackBundle,
   });
   return {
-    bare: await idleReading(['--input-type=module', '-e', bare]),
-    stack: await idleReading([stackBundle, join(dir, 'stack-floor.db')]),
+    bare: await idleReading((port) => ['--input-type=module', '-e', bare, String(port)], '/'),
+    stack: await idleReading(
+      (port) => [stackBundle, String(port), join(dir, 'stack-floor.db')],
+      '/x?limit=1',
+    ),
   };
 }
 
-/** Starts `node <args>` as the hosts are started (their environment), reads its RSS 1 s after it is ready. */
-async function idleReading(args: string[]): Promise<Omit<Reading, 'runs'>> {
-  const child = spawnNode({ args, env: hostLaunch().env, stdout: 'pipe' });
+/**
+ * Starts `node <args for a port>` in the hosts' environment and reads its RSS as the host's idle
+ * RSS is read: 1 s after the first 200 on `path`.
+ */
+async function idleReading(
+  args: (port: number) => string[],
+  path: string,
+): Promise<Omit<Reading, 'runs'>> {
+  const port = await freePort();
+  const child = spawnNode({ args: args(port), env: hostLaunch().env });
   try {
-    await ready(child);
+    await waitFor200(`http://127.0.0.1:${port}${path}`, { child });
     await sleep(1000);
     return rssReading(child.pid ?? -1);
   } finally {
     await stopProcess(child);
   }
-}
-
-/** Resolves when the child prints "ready"; rejects if it exits first. */
-async function ready(child: ChildProcess & { readonly stderrTail: string }): Promise<void> {
-  let out = '';
-  const printed = new Promise<void>((resolve) => {
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      if (out.includes('ready')) resolve();
-    });
-  });
-  const exited = once(child, 'exit').then(() => {
-    throw new Error(`reference server exited before it was ready: ${child.stderrTail}`);
-  });
-  await Promise.race([printed, exited]);
 }
 
 /** Waits until `count()` reaches `expected` or stops moving for 5 s. */
@@ -217,7 +212,7 @@ function rows(
       section: 'memory',
       figure: 'RSS of bare `node:http`, idle (reference)',
       measured: `${references.bare.rssMb} MB (${parts(references.bare)})`,
-      note: 'the same environment as the hosts; VmRSS 1 s after it listens',
+      note: 'the same environment as the hosts; VmRSS 1 s after its first 200, as the host',
     },
     {
       section: 'memory',

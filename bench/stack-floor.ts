@@ -3,7 +3,7 @@
 // Powertools log line, an Express app behind node:http and wrapped by serverless-http, a commander
 // program) and none of Aegis's code. The bench bundles it as the CLI is bundled and reads its
 // idle RSS beside `aegis serve`'s.
-//   node dist/bench-stack-floor.mjs <database file>   (prints "ready" once listening)
+//   node dist/bench-stack-floor.mjs <port> <database file>   (GET /x?limit=1 answers 200)
 import { createServer } from 'node:http';
 import { setFlagsFromString } from 'node:v8';
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -17,8 +17,8 @@ import { z } from 'zod';
 
 // As `aegis serve` does (local-host/commands/serve.ts).
 setFlagsFromString('--optimize-for-size');
-const program = new Command('floor').argument('<database>').parse();
-const [database = ''] = program.args;
+const program = new Command('floor').argument('<port>').argument('<database>').parse();
+const [port = '', database = ''] = program.args;
 const logger = new Logger({ serviceName: 'stack-floor' });
 const limits = z.object({ limit: z.coerce.number().int().min(1).max(1000) });
 const config = parse('workflows: { smoke: { steps: [] } }') as unknown;
@@ -32,7 +32,4 @@ app.get('/x', (req, res) => {
   res.json({ ...limits.parse(req.query), config });
 });
 serverless(app);
-createServer(app).listen(0, '127.0.0.1', () => {
-  logger.info('listening');
-  process.stdout.write('ready\n');
-});
+createServer(app).listen(Number(port), '127.0.0.1', () => logger.info('listening'));
